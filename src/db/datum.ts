@@ -288,13 +288,19 @@ export function datumFind(d: Datum, key: Atom): number {
   return -lo - 1;
 }
 
+/** Can hold more than one value: only such columns are sent and logged as diffs. */
+export function isComposite(type: ColumnType): boolean {
+  return type.max > 1;
+}
+
 /**
- * The update2 "modify" form of a change: a scalar column carries its new value;
+ * The update2 "modify" form of a change: a column that holds at most one value
+ * (scalar, optional, or a map of at most one pair) carries its new value;
  * a set the symmetric difference; a map the added keys (new value), the removed
  * keys (old value) and the changed keys (new value).
  */
 export function datumDiff(type: ColumnType, oldD: Datum, newD: Datum): Datum {
-  if (type.value === undefined && type.min === 1 && type.max === 1) return newD;
+  if (!isComposite(type)) return newD;
   const keys: Atom[] = [];
   const values: Atom[] | null = type.value ? [] : null;
   let i = 0;
@@ -325,7 +331,7 @@ export function datumDiff(type: ColumnType, oldD: Datum, newD: Datum): Datum {
 
 /** Inverse of datumDiff: old + diff = new. */
 export function datumApplyDiff(type: ColumnType, oldD: Datum, diff: Datum): Datum {
-  if (type.value === undefined && type.min === 1 && type.max === 1) return diff;
+  if (!isComposite(type)) return diff;
   const keys: Atom[] = [];
   const values: Atom[] | null = type.value ? [] : null;
   let i = 0;
@@ -372,4 +378,14 @@ export function makeDatum(keys: Atom[], values?: Atom[]): Datum {
     outV?.push(values![i]!);
   }
   return { keys: outK, values: outV };
+}
+
+/**
+ * Parses the JSON of an update2 "modify" diff or a logged diff. A diff of a
+ * composite column may hold more members than the column itself allows (it
+ * lists removed and added members together), so only atoms are checked.
+ */
+export function diffFromJson(type: ColumnType, json: unknown, symtab?: NamedUuids): Datum {
+  if (!isComposite(type)) return datumFromJson(type, json, symtab);
+  return datumFromJson({ ...type, min: 0, max: Infinity }, json, symtab);
 }

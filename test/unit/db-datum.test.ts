@@ -38,7 +38,7 @@ test('bad values are typed errors naming what was expected', () => {
   expectTag(() => datumFromJson({ key: { type: 'uuid' }, min: 1, max: 1 }, ['named-uuid', 'nope']), 'syntax error');
 });
 
-test('update2 diffs: sets carry the symmetric difference, maps added/removed/changed keys', () => {
+test('update2 diffs: single-valued columns carry the new value, sets the symmetric difference, maps added/removed/changed keys', () => {
   const a = datumFromJson(strMap, ['map', [['k1', 'v1'], ['pyidl', 'yes'], ['same', 's'], ['chg', 'old']]]);
   const b = datumFromJson(strMap, ['map', [['k2', 'v2'], ['same', 's'], ['chg', 'new']]]);
   const d = datumDiff(strMap, a, b);
@@ -46,7 +46,8 @@ test('update2 diffs: sets carry the symmetric difference, maps added/removed/cha
   assert.ok(datumEquals(datumApplyDiff(strMap, a, d), b));
   const o1 = datumFromJson(optStr, 'secure');
   const o2 = datumFromJson(optStr, 'standalone');
-  assert.deepEqual(datumToJson(optStr, datumDiff(optStr, o1, o2)), ['set', ['secure', 'standalone']]);
+  assert.deepEqual(datumToJson(optStr, datumDiff(optStr, o1, o2)), 'standalone');
+  assert.deepEqual(datumToJson(optStr, datumDiff(optStr, o1, datumDefault(optStr))), ['set', []]);
   assert.deepEqual(datumDiff(int, datumFromJson(int, 1), datumFromJson(int, 7)).keys, [7]);
 });
 
