@@ -1,11 +1,13 @@
 // OVSDB conditions (RFC 7047 §5.1 <condition>, plus OVS's bare true/false
 // clauses and ordering on optional numbers), and a few value helpers shared
 // by mutations and transactions.
-import { OvsdbError } from './errors.js';
-import { atomCompare, datumEquals, datumFind, datumFromJson, UUID_RE } from './datum.js';
+import { OvsdbError, sortedJson } from './errors.js';
+export { sortedJson } from './errors.js';
+export { atomToText, datumToText } from './datum.js';
+import { atomCompare, datumEquals, datumFind, datumFromJson } from './datum.js';
 import type { Atom, Datum, NamedUuids } from './datum.js';
 import { findColumn, isOptional, isScalar, isSet } from './schema.js';
-import type { BaseType, ColumnSchema, ColumnType, TableSchema } from './schema.js';
+import type { ColumnSchema, ColumnType, TableSchema } from './schema.js';
 import type { Row } from './database.js';
 
 export type ConditionFunction = '<' | '<=' | '==' | '!=' | '>=' | '>' | 'includes' | 'excludes';
@@ -18,17 +20,6 @@ export interface Clause {
 }
 
 const FUNCTIONS: ReadonlySet<string> = new Set(['<', '<=', '==', '!=', '>=', '>', 'includes', 'excludes']);
-
-/** JSON text with object members sorted, the form OVS puts in an error's "syntax". */
-export function sortedJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o).sort((a, b) => atomCompare(a, b));
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${sortedJson(o[k])}`).join(',')}}`;
-  }
-  return v === undefined ? 'null' : JSON.stringify(v);
-}
 
 /** An error whose "syntax" member quotes the offending JSON, as ovsdb_syntax_error does. */
 export function errorAt(json: unknown, tag: string, details: string): OvsdbError {
@@ -44,28 +35,6 @@ export function typeToEnglish(t: ColumnType): string {
   else if (t.min) s += ` of ${t.min} to ${t.max}`;
   else s += ` of up to ${t.max}`;
   return isMap ? `${s} (${t.key.type}, ${t.value!.type}) pairs` : `${s} ${t.key.type}s`;
-}
-
-function stringNeedsQuotes(s: string): boolean {
-  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(s)) return true;
-  return s === 'true' || s === 'false' || UUID_RE.test(s);
-}
-
-/** An atom as OVS prints it in messages: strings bare unless they need quotes. */
-export function atomToText(base: BaseType, a: Atom): string {
-  if (base.type === 'string') return stringNeedsQuotes(a as string) ? JSON.stringify(a) : (a as string);
-  return String(a);
-}
-
-/** A datum as OVS prints it in messages, e.g. `br0`, `[1, 2]`, `{a=b}`. */
-export function datumToText(t: ColumnType, d: Datum): string {
-  const brackets = t.max > 1 || d.keys.length === 0;
-  const parts = d.keys.map((k, i) =>
-    t.value !== undefined ? `${atomToText(t.key, k)}=${atomToText(t.value, d.values![i]!)}` : atomToText(t.key, k),
-  );
-  const body = parts.join(', ');
-  if (!brackets) return body;
-  return t.value !== undefined ? `{${body}}` : `[${body}]`;
 }
 
 /** "", ", ", ", and " or " and " before item i of n, as in English lists. */

@@ -28,16 +28,14 @@ export function newUuid(): string {
   return randomUUID();
 }
 
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
+const HIGH_RE = /[\ud800-\uffff]/;
 
 /** Total order of atoms of one type; strings compare as UTF-8 bytes, as OVS's strcmp does. */
 export function atomCompare(a: Atom, b: Atom): number {
   if (typeof a === 'string' && typeof b === 'string') {
     if (a === b) return 0;
-    if (isAscii(a) && isAscii(b)) return a < b ? -1 : 1;
+    // UTF-16 order equals UTF-8 byte order except around surrogates (U+D800..U+FFFF).
+    if (!HIGH_RE.test(a) && !HIGH_RE.test(b)) return a < b ? -1 : 1;
     return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
   }
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
@@ -52,18 +50,44 @@ function utf8Length(s: string): number {
   return n;
 }
 
-export function atomToString(base: BaseType, a: Atom): string {
-  return base.type === 'string' ? JSON.stringify(a) : String(a);
+/** A string prints bare in OVS's text form unless it could be read back as something else. */
+export function stringNeedsQuotes(s: string): boolean {
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(s)) return true;
+  return s === 'true' || s === 'false' || UUID_RE.test(s);
+}
+
+/** An atom as OVS prints it in messages and in ovs-vsctl output: strings bare unless they need quotes. */
+export function atomToText(base: BaseType, a: Atom): string {
+  if (base.type === 'string') return stringNeedsQuotes(a as string) ? JSON.stringify(a) : (a as string);
+  return String(a);
+}
+
+/** A datum as OVS prints it, e.g. `br0`, `[1, 2]`, `{a=b}`. */
+export function datumToText(t: ColumnType, d: Datum): string {
+  const parts = d.keys.map((k, i) =>
+    t.value !== undefined ? `${atomToText(t.key, k)}=${atomToText(t.value, d.values![i]!)}` : atomToText(t.key, k),
+  );
+  const body = parts.join(', ');
+  if (t.max === 1 && d.keys.length > 0) return body;
+  return t.value !== undefined ? `{${body}}` : `[${body}]`;
+}
+
+function rangeError(n: number, lo: number | undefined, hi: number | undefined): OvsdbError {
+  let details: string;
+  if (lo !== undefined && hi !== undefined) details = `${n} is not in the valid range ${lo} to ${hi} (inclusive)`;
+  else if (lo !== undefined) details = `${n} is less than minimum allowed value ${lo}`;
+  else details = `${n} is greater than maximum allowed value ${hi}`;
+  return new OvsdbError('constraint violation', details);
 }
 
 /** Checks an atom against its base type's constraints (enum, ranges, lengths). */
 export function checkAtomConstraints(base: BaseType, a: Atom): void {
   if (base.enum !== undefined) {
     if (!base.enum.some((e) => atomCompare(e, a) === 0)) {
-      const allowed = base.enum.map((e) => atomToString(base, e)).join(', ');
+      const allowed = base.enum.map((e) => atomToText(base, e)).join(', ');
       throw new OvsdbError(
         'constraint violation',
-        `${atomToString(base, a)} is not one of the allowed values (${allowed})`,
+        `${atomToText(base, a)} is not one of the allowed values ([${allowed}])`,
       );
     }
     return;
@@ -71,27 +95,15 @@ export function checkAtomConstraints(base: BaseType, a: Atom): void {
   switch (base.type) {
     case 'integer': {
       const n = a as number;
-      const lo = base.minInteger;
-      const hi = base.maxInteger;
-      if ((lo !== undefined && n < lo) || (hi !== undefined && n > hi)) {
-        let range: string;
-        if (lo !== undefined && hi !== undefined) range = `in range ${lo} to ${hi}`;
-        else if (lo !== undefined) range = `greater than or equal to ${lo}`;
-        else range = `less than or equal to ${hi}`;
-        throw new OvsdbError('constraint violation', `${n} is not ${range}`);
+      if ((base.minInteger !== undefined && n < base.minInteger) || (base.maxInteger !== undefined && n > base.maxInteger)) {
+        throw rangeError(n, base.minInteger, base.maxInteger);
       }
       break;
     }
     case 'real': {
       const n = a as number;
-      const lo = base.minReal;
-      const hi = base.maxReal;
-      if ((lo !== undefined && n < lo) || (hi !== undefined && n > hi)) {
-        let range: string;
-        if (lo !== undefined && hi !== undefined) range = `in range ${lo} to ${hi}`;
-        else if (lo !== undefined) range = `greater than or equal to ${lo}`;
-        else range = `less than or equal to ${hi}`;
-        throw new OvsdbError('constraint violation', `${n} is not ${range}`);
+      if ((base.minReal !== undefined && n < base.minReal) || (base.maxReal !== undefined && n > base.maxReal)) {
+        throw rangeError(n, base.minReal, base.maxReal);
       }
       break;
     }

@@ -17,12 +17,17 @@ export class OvsdbError extends Error {
   }
 }
 
-export function syntaxError(json: unknown, details: string): OvsdbError {
-  let text: string | undefined;
-  try {
-    text = json === undefined ? undefined : JSON.stringify(json);
-  } catch {
-    text = undefined;
+/** JSON with object members sorted, the way OVS quotes offending input in "syntax". */
+export function sortedJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${sortedJson(o[k])}`).join(',')}}`;
   }
-  return new OvsdbError('syntax error', details, text);
+  return v === undefined ? 'null' : JSON.stringify(v);
+}
+
+export function syntaxError(json: unknown, details: string): OvsdbError {
+  return new OvsdbError('syntax error', details, json === undefined ? undefined : sortedJson(json));
 }
