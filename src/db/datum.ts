@@ -218,7 +218,7 @@ export function datumFromJson(type: ColumnType, json: unknown, symtab?: NamedUui
   const n = d.keys.length;
   if (n < type.min || n > type.max) {
     const what = type.value !== undefined ? 'map' : 'set';
-    const max = type.max === Infinity ? 'unlimited' : String(type.max);
+    const max = type.max === Infinity ? '4294967295' : String(type.max);
     throw syntaxError(json, `${what} must have ${type.min} to ${max} members but ${n} are present`);
   }
   return d;
@@ -276,7 +276,7 @@ export function datumIsDefault(type: ColumnType, d: Datum): boolean {
 export function checkConstraints(type: ColumnType, d: Datum): void {
   const n = d.keys.length;
   if (n < type.min || n > type.max) {
-    const max = type.max === Infinity ? 'unlimited' : String(type.max);
+    const max = type.max === Infinity ? '4294967295' : String(type.max);
     throw new OvsdbError(
       'constraint violation',
       `${type.value ? 'map' : 'set'} must have ${type.min} to ${max} members but ${n} are present`,

@@ -928,9 +928,15 @@ function checkIndexes(txn: Txn): void {
 }
 
 function duplicateIndexError(txn: Txn, info: TableInfo, cols: readonly string[], a: Row, b: Row): OvsdbError {
-  // A stable order for the message: the row with the greater uuid is named first.
-  if (a.uuid < b.uuid) [a, b] = [b, a];
+  // ovsdb-server names the row that was already there first; among rows of the
+  // same kind the greater uuid goes first, so the text is stable.
   const table = info.schema;
+  const age = (row: Row): number => {
+    const t = txn.rows.get(table.name)?.get(row.uuid);
+    if (!t || !rowChanged(t)) return 0;
+    return t.old ? 1 : 2;
+  };
+  if (age(a) > age(b) || (age(a) === age(b) && a.uuid < b.uuid)) [a, b] = [b, a];
   const values = (row: Row) =>
     cols
       .map((c, i) => listDelimiter(i, cols.length) + datumToText(findColumn(table, c)!.type, rowDatum(row, c)))

@@ -468,7 +468,8 @@ test('maxRows and unique indexes are checked at commit', () => {
   const e = errorOf(dupOut);
   assert.equal(e.error, 'constraint violation');
   const inserted = uuidOf(dupOut.results[1]);
-  const [first, second] = a > inserted ? [a, inserted] : [inserted, a];
+  // As ovsdb-server does, the row that was already there is named first.
+  const [first, second] = [a, inserted];
   const describe = (u: string) =>
     u === a
       ? 'existed in the database before this transaction and was not modified by the transaction.'
