@@ -1,0 +1,794 @@
+// The Open vSwitch specific commands (bridges, ports, bonds, interfaces,
+// controllers, managers, SSL, emer-reset) over a cache of the bridge/port/
+// interface tree, including VLAN "fake" bridges, built as ovs-vsctl builds it.
+import type { Atom, Datum } from '../../db/datum.js';
+import type { IdlRow } from '../../db/idl.js';
+import type { CommandContext, DbContext } from './context.js';
+import { VsctlExit, getTable } from './context.js';
+import { escapeArgs } from './cmdline.js';
+import { setColumn } from './dbcmds.js';
+import { VsctlError, compareAtoms } from './values.js';
+
+interface VBridge {
+  cfg: IdlRow | null;
+  name: string;
+  ports: VPort[];
+  children: Map<number, VBridge>;
+  parent: VBridge | null;
+  vlan: number;
+}
+
+interface VPort {
+  cfg: IdlRow;
+  ifaces: VIface[];
+  bridge: VBridge;
+}
+
+interface VIface {
+  cfg: IdlRow;
+  port: VPort;
+}
+
+interface Cache {
+  bridges: Map<string, VBridge>;
+  ports: Map<string, VPort>;
+  ifaces: Map<string, VIface>;
+}
+
+/** State shared by the commands of one invocation (ovs-vsctl's vsctl_context). */
+export class VsctlState {
+  ovs: IdlRow;
+  cache: Cache | null = null;
+  verifiedPorts = false;
+  /** Interfaces inserted by this invocation, checked after ovs-vswitchd reconfigures. */
+  readonly newIfaces: string[] = [];
+
+  constructor(
+    readonly db: DbContext,
+    ovs: IdlRow,
+    private readonly warn: (msg: string) => void,
+  ) {
+    this.ovs = ovs;
+  }
+
+  str(row: IdlRow, col: string): string {
+    const d = this.db.get(row, col);
+    return d.keys.length ? (d.keys[0] as string) : '';
+  }
+
+  refs(row: IdlRow, col: string): string[] {
+    return this.db.get(row, col).keys as string[];
+  }
+
+  rowsOf(table: string, row: IdlRow, col: string): IdlRow[] {
+    const out: IdlRow[] = [];
+    for (const u of this.refs(row, col)) {
+      const r = this.db.row(table, u);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  setRefs(row: IdlRow, col: string, uuids: string[]): void {
+    const keys = [...new Set(uuids)].sort() as Atom[];
+    this.db.set(row, col, { keys, values: null });
+  }
+
+  invalidate(): void {
+    this.cache = null;
+  }
+
+  private static tagOf(st: VsctlState, port: IdlRow): number | null {
+    const d = st.db.get(port, 'tag');
+    if (!d.keys.length) return null;
+    const t = d.keys[0] as number;
+    return t >= 0 && t <= 4095 ? t : null;
+  }
+
+  private static isFakeBridge(st: VsctlState, port: IdlRow): boolean {
+    const fb = st.db.get(port, 'fake_bridge');
+    return fb.keys[0] === true && VsctlState.tagOf(st, port) !== null;
+  }
+
+  populate(): Cache {
+    if (this.cache) return this.cache;
+    const cache: Cache = { bridges: new Map(), ports: new Map(), ifaces: new Map() };
+    const bridgeRows = this.rowsOf('Bridge', this.ovs, 'bridges');
+    const addBridge = (cfg: IdlRow | null, name: string, parent: VBridge | null, vlan: number): VBridge => {
+      const br: VBridge = { cfg, name, ports: [], children: new Map(), parent, vlan };
+      if (parent) {
+        const conflict = parent.children.get(vlan);
+        if (conflict) {
+          this.warn(`${parent.name}: bridge has multiple VLAN bridges (${name} and ${conflict.name}) for VLAN ${vlan}, but only one is allowed`);
+        } else parent.children.set(vlan, br);
+      }
+      cache.bridges.set(name, br);
+      return br;
+    };
+
+    let names = new Set<string>();
+    const portNames = new Set<string>();
+    for (const brCfg of bridgeRows) {
+      const brName = this.str(brCfg, 'name');
+      if (names.has(brName)) {
+        this.warn(`${brName}: database contains duplicate bridge name`);
+        continue;
+      }
+      names.add(brName);
+      const br = addBridge(brCfg, brName, null, 0);
+      for (const portCfg of this.rowsOf('Port', brCfg, 'ports')) {
+        const pName = this.str(portCfg, 'name');
+        if (portNames.has(pName)) continue;
+        portNames.add(pName);
+        if (VsctlState.isFakeBridge(this, portCfg) && !names.has(pName)) {
+          names.add(pName);
+          addBridge(null, pName, br, VsctlState.tagOf(this, portCfg) as number);
+        }
+      }
+    }
+
+    names = new Set<string>();
+    for (const brCfg of bridgeRows) {
+      const brName = this.str(brCfg, 'name');
+      if (names.has(brName)) continue;
+      names.add(brName);
+      const br = cache.bridges.get(brName) as VBridge;
+      for (const portCfg of this.rowsOf('Port', brCfg, 'ports')) {
+        const pName = this.str(portCfg, 'name');
+        const existing = cache.ports.get(pName);
+        if (existing) {
+          if (existing.cfg.uuid === portCfg.uuid) {
+            this.warn(`${pName}: port is in multiple bridges (${br.name} and ${existing.bridge.name})`);
+          }
+          continue;
+        }
+        if (VsctlState.isFakeBridge(this, portCfg)) {
+          if (names.has(pName)) continue;
+          names.add(pName);
+        }
+        const port = this.addPortToCache(cache, br, portCfg);
+        for (const ifCfg of this.rowsOf('Interface', portCfg, 'interfaces')) {
+          const iName = this.str(ifCfg, 'name');
+          const ex = cache.ifaces.get(iName);
+          if (ex) {
+            if (ex.cfg.uuid === ifCfg.uuid) {
+              this.warn(`${iName}: interface is in multiple ports (${this.str(ex.port.cfg, 'name')} and ${pName})`);
+            }
+            continue;
+          }
+          this.addIfaceToCache(cache, port, ifCfg);
+        }
+      }
+    }
+    this.cache = cache;
+    return cache;
+  }
+
+  addPortToCache(cache: Cache, parent: VBridge, cfg: IdlRow): VPort {
+    const tag = VsctlState.tagOf(this, cfg);
+    if (tag !== null) parent = parent.children.get(tag) ?? parent;
+    const port: VPort = { cfg, ifaces: [], bridge: parent };
+    parent.ports.push(port);
+    cache.ports.set(this.str(cfg, 'name'), port);
+    return port;
+  }
+
+  addIfaceToCache(cache: Cache, port: VPort, cfg: IdlRow): VIface {
+    const iface: VIface = { cfg, port };
+    port.ifaces.push(iface);
+    cache.ifaces.set(this.str(cfg, 'name'), iface);
+    return iface;
+  }
+
+  verifyPorts(): void {
+    if (this.verifiedPorts) return;
+    this.db.verify(this.ovs, 'bridges');
+    for (const br of this.db.rows('Bridge')) this.db.verify(br, 'ports');
+    for (const p of this.db.rows('Port')) this.db.verify(p, 'interfaces');
+    this.verifiedPorts = true;
+  }
+
+  checkConflicts(name: string, msg: string): void {
+    const cache = this.populate();
+    this.verifyPorts();
+    if (cache.bridges.has(name)) throw new VsctlError(`${msg} because a bridge named ${name} already exists`);
+    const port = cache.ports.get(name);
+    if (port) throw new VsctlError(`${msg} because a port named ${name} already exists on bridge ${port.bridge.name}`);
+    const iface = cache.ifaces.get(name);
+    if (iface) throw new VsctlError(`${msg} because an interface named ${name} already exists on bridge ${iface.port.bridge.name}`);
+  }
+
+  findBridge(name: string, mustExist: boolean): VBridge | undefined {
+    const br = this.populate().bridges.get(name);
+    if (mustExist && !br) throw new VsctlError(`no bridge named ${name}`);
+    this.db.verify(this.ovs, 'bridges');
+    return br;
+  }
+
+  findRealBridge(name: string, mustExist: boolean): VBridge | undefined {
+    const br = this.findBridge(name, mustExist);
+    if (br?.parent) throw new VsctlError(`${name} is a fake bridge`);
+    return br;
+  }
+
+  findPort(name: string, mustExist: boolean): VPort | undefined {
+    let port = this.populate().ports.get(name);
+    if (port && name === port.bridge.name) port = undefined;
+    if (mustExist && !port) throw new VsctlError(`no port named ${name}`);
+    this.verifyPorts();
+    return port;
+  }
+
+  findIface(name: string, mustExist: boolean): VIface | undefined {
+    let iface = this.populate().ifaces.get(name);
+    if (iface && name === iface.port.bridge.name) iface = undefined;
+    if (mustExist && !iface) throw new VsctlError(`no interface named ${name}`);
+    this.verifyPorts();
+    return iface;
+  }
+
+  bridgeInsertPort(br: IdlRow, port: IdlRow): void {
+    this.setRefs(br, 'ports', [...this.refs(br, 'ports'), port.uuid]);
+  }
+
+  bridgeDeletePort(br: IdlRow, port: IdlRow): void {
+    this.setRefs(br, 'ports', this.refs(br, 'ports').filter((u) => u !== port.uuid));
+  }
+
+  delPort(port: VPort): void {
+    const cache = this.populate();
+    const br = port.bridge.parent ? port.bridge.parent.cfg : port.bridge.cfg;
+    this.bridgeDeletePort(br as IdlRow, port.cfg);
+    for (const iface of [...port.ifaces]) this.delCachedIface(cache, iface);
+    port.bridge.ports.splice(port.bridge.ports.indexOf(port), 1);
+    cache.ports.delete(this.str(port.cfg, 'name'));
+    this.db.delete(port.cfg);
+  }
+
+  delCachedIface(cache: Cache, iface: VIface): void {
+    iface.port.ifaces.splice(iface.port.ifaces.indexOf(iface), 1);
+    cache.ifaces.delete(this.str(iface.cfg, 'name'));
+    this.db.delete(iface.cfg);
+  }
+
+  delBridge(br: VBridge): void {
+    const cache = this.populate();
+    for (const child of [...br.children.values()]) this.delBridge(child);
+    for (const port of [...br.ports]) this.delPort(port);
+    for (const fs of this.db.rows('Flow_Sample_Collector_Set')) {
+      const b = this.db.get(fs, 'bridge');
+      if (br.cfg && b.keys[0] === br.cfg.uuid) this.db.delete(fs);
+    }
+    if (br.parent) br.parent.children.delete(br.vlan);
+    if (br.cfg) {
+      this.db.delete(br.cfg);
+      this.setRefs(this.ovs, 'bridges', this.refs(this.ovs, 'bridges').filter((u) => u !== br.cfg?.uuid));
+    }
+    cache.bridges.delete(br.name);
+  }
+}
+
+function sortedLines(names: string[]): string {
+  return names
+    .sort((a, b) => compareAtoms('string', a, b))
+    .map((n) => n + '\n')
+    .join('');
+}
+
+function strDatum(s: string): Datum {
+  return { keys: [s], values: null };
+}
+
+function cmdAddBr(st: VsctlState, ctx: CommandContext): void {
+  const mayExist = ctx.options.has('--may-exist');
+  const brName = ctx.argv[1];
+  if (!brName) throw new VsctlError('bridge name must not be empty string');
+  let parentName: string | null = null;
+  let vlan = 0;
+  if (ctx.argv.length === 4) {
+    parentName = ctx.argv[2];
+    vlan = atoi(ctx.argv[3]);
+    if (vlan < 0 || vlan > 4095) throw new VsctlError(`${ctx.argv[0]}: vlan must be between 0 and 4095`);
+  } else if (ctx.argv.length !== 2) {
+    throw new VsctlError(`'${ctx.argv[0]}' command takes exactly 1 or 3 arguments`);
+  }
+  st.populate();
+  if (mayExist) {
+    const br = st.findBridge(brName, false);
+    if (br) {
+      if (parentName === null) {
+        if (br.parent) throw new VsctlError(`"--may-exist add-br ${brName}" but ${brName} is a VLAN bridge for VLAN ${br.vlan}`);
+      } else if (!br.parent) {
+        throw new VsctlError(`"--may-exist add-br ${brName} ${parentName} ${vlan}" but ${brName} is not a VLAN bridge`);
+      } else if (br.parent.name !== parentName) {
+        throw new VsctlError(`"--may-exist add-br ${brName} ${parentName} ${vlan}" but ${brName} has the wrong parent ${br.parent.name}`);
+      } else if (br.vlan !== vlan) {
+        throw new VsctlError(`"--may-exist add-br ${brName} ${parentName} ${vlan}" but ${brName} is a VLAN bridge for the wrong VLAN ${br.vlan}`);
+      }
+      return;
+    }
+  }
+  st.checkConflicts(brName, `cannot create a bridge named ${brName}`);
+  const db = st.db;
+  let iface;
+  if (parentName === null) {
+    iface = db.insert('Interface');
+    db.set(iface, 'name', strDatum(brName));
+    db.set(iface, 'type', strDatum('internal'));
+    const port = db.insert('Port');
+    db.set(port, 'name', strDatum(brName));
+    db.set(port, 'interfaces', { keys: [iface.uuid], values: null });
+    const br = db.insert('Bridge');
+    db.set(br, 'name', strDatum(brName));
+    db.set(br, 'ports', { keys: [port.uuid], values: null });
+    st.setRefs(st.ovs, 'bridges', [...st.refs(st.ovs, 'bridges'), br.uuid]);
+  } else {
+    const parent = st.findBridge(parentName, false);
+    if (parent?.parent) throw new VsctlError('cannot create bridge with fake bridge as parent');
+    if (!parent) throw new VsctlError(`parent bridge ${parentName} does not exist`);
+    const conflict = parent.children.get(vlan);
+    if (conflict) throw new VsctlError(`bridge ${parentName} already has a child VLAN bridge ${conflict.name} on VLAN ${vlan}`);
+    iface = db.insert('Interface');
+    db.set(iface, 'name', strDatum(brName));
+    db.set(iface, 'type', strDatum('internal'));
+    const port = db.insert('Port');
+    db.set(port, 'name', strDatum(brName));
+    db.set(port, 'interfaces', { keys: [iface.uuid], values: null });
+    db.set(port, 'fake_bridge', { keys: [true], values: null });
+    db.set(port, 'tag', { keys: [vlan], values: null });
+    st.bridgeInsertPort(parent.cfg as IdlRow, port);
+  }
+  st.newIfaces.push(iface.uuid);
+  st.invalidate();
+}
+
+/** C's atoi: leading whitespace, optional sign, digits; anything else stops. */
+function atoi(s: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(s);
+  if (!m) return 0;
+  const v = Number(m[1]);
+  return Math.trunc(((v % 4294967296) + 4294967296 + 2147483648) % 4294967296 - 2147483648);
+}
+
+function cmdDelBr(st: VsctlState, ctx: CommandContext): void {
+  const br = st.findBridge(ctx.argv[1], !ctx.options.has('--if-exists'));
+  if (br) st.delBridge(br);
+}
+
+function cmdListBr(st: VsctlState, ctx: CommandContext): void {
+  let real = ctx.options.has('--real');
+  let fake = ctx.options.has('--fake');
+  if (!real && !fake) real = fake = true;
+  const names = [...st.populate().bridges.values()].filter((b) => (b.parent ? fake : real)).map((b) => b.name);
+  ctx.output += sortedLines(names);
+}
+
+function mapGet(d: Datum, key: string): string | undefined {
+  const i = d.keys.indexOf(key);
+  return i >= 0 ? ((d.values ?? [])[i] as string) : undefined;
+}
+
+function withKey(d: Datum, key: string, value: string | null): Datum {
+  const pairs: [string, string][] = d.keys.map((k, i) => [k as string, (d.values ?? [])[i] as string]);
+  const rest = pairs.filter(([k]) => k !== key);
+  if (value !== null) rest.push([key, value]);
+  rest.sort((a, b) => compareAtoms('string', a[0], b[0]));
+  return { keys: rest.map((p) => p[0]), values: rest.map((p) => p[1]) };
+}
+
+function cmdBrSetExternalId(st: VsctlState, ctx: CommandContext): void {
+  const br = st.findBridge(ctx.argv[1], true) as VBridge;
+  const value = ctx.argv.length >= 4 ? ctx.argv[3] : null;
+  if (br.cfg) {
+    const d = withKey(st.db.get(br.cfg, 'external_ids'), ctx.argv[2], value);
+    st.db.verify(br.cfg, 'external_ids');
+    st.db.set(br.cfg, 'external_ids', d);
+  } else {
+    const port = st.populate().ports.get(ctx.argv[1]) as VPort;
+    const d = withKey(st.db.get(port.cfg, 'external_ids'), `fake-bridge-${ctx.argv[2]}`, value);
+    st.db.verify(port.cfg, 'external_ids');
+    st.db.set(port.cfg, 'external_ids', d);
+  }
+}
+
+function getExternalId(d: Datum, prefix: string, key: string | null): string {
+  if (key !== null) {
+    const v = mapGet(d, prefix + key);
+    return v !== undefined ? v + '\n' : '';
+  }
+  let out = '';
+  d.keys.forEach((k, i) => {
+    const ks = k as string;
+    if (ks.startsWith(prefix)) out += `${ks.slice(prefix.length)}=${(d.values ?? [])[i] as string}\n`;
+  });
+  return out;
+}
+
+function cmdBrGetExternalId(st: VsctlState, ctx: CommandContext): void {
+  const br = st.findBridge(ctx.argv[1], true) as VBridge;
+  const key = ctx.argv.length >= 3 ? ctx.argv[2] : null;
+  if (br.cfg) {
+    st.db.verify(br.cfg, 'external_ids');
+    ctx.output += getExternalId(st.db.get(br.cfg, 'external_ids'), '', key);
+  } else {
+    const port = st.populate().ports.get(ctx.argv[1]) as VPort;
+    st.db.verify(port.cfg, 'external_ids');
+    ctx.output += getExternalId(st.db.get(port.cfg, 'external_ids'), 'fake-bridge-', key);
+  }
+}
+
+function cmdListPorts(st: VsctlState, ctx: CommandContext): void {
+  const br = st.findBridge(ctx.argv[1], true) as VBridge;
+  st.db.verify((br.cfg ?? br.parent?.cfg) as IdlRow, 'ports');
+  const names = br.ports.map((p) => st.str(p.cfg, 'name')).filter((n) => n !== br.name);
+  ctx.output += sortedLines(names);
+}
+
+function addPort(
+  st: VsctlState,
+  ctx: CommandContext,
+  brName: string,
+  portName: string,
+  mayExist: boolean,
+  fakeIface: boolean,
+  ifaceNames: string[],
+  settings: string[],
+): void {
+  if (!portName) throw new VsctlError('port name must not be empty string');
+  if (ifaceNames.some((n) => !n)) throw new VsctlError('interface name must not be empty string');
+  const cache = st.populate();
+  if (mayExist) {
+    const port = st.findPort(portName, false);
+    if (port) {
+      const want = [...ifaceNames].sort((a, b) => compareAtoms('string', a, b));
+      const have = st.rowsOf('Interface', port.cfg, 'interfaces').map((r) => st.str(r, 'name'));
+      have.sort((a, b) => compareAtoms('string', a, b));
+      const command = contextToString(ctx);
+      if (port.bridge.name !== brName) {
+        throw new VsctlError(`"${command}" but ${portName} is actually attached to bridge ${port.bridge.name}`);
+      }
+      if (want.join('\0') !== have.join('\0')) {
+        throw new VsctlError(`"${command}" but ${portName} actually has interface(s) ${have.join(', ')}`);
+      }
+      return;
+    }
+  }
+  st.checkConflicts(portName, `cannot create a port named ${portName}`);
+  for (const n of ifaceNames) st.checkConflicts(n, `cannot create an interface named ${n}`);
+  const bridge = st.findBridge(brName, true) as VBridge;
+  const db = st.db;
+  const ifaces = ifaceNames.map((n) => {
+    const row = db.insert('Interface');
+    db.set(row, 'name', strDatum(n));
+    st.newIfaces.push(row.uuid);
+    return row;
+  });
+  const port = db.insert('Port');
+  db.set(port, 'name', strDatum(portName));
+  db.set(port, 'interfaces', { keys: ifaces.map((r) => r.uuid).sort(), values: null });
+  db.set(port, 'bond_fake_iface', { keys: [fakeIface], values: null });
+  if (bridge.parent) db.set(port, 'tag', { keys: [bridge.vlan], values: null });
+  const portTable = getTable(db.schema, 'Port');
+  for (const s of settings) setColumn(ctx, portTable, port, s);
+  st.bridgeInsertPort((bridge.parent ? bridge.parent.cfg : bridge.cfg) as IdlRow, port);
+  const vport = st.addPortToCache(cache, bridge, port);
+  for (const r of ifaces) st.addIfaceToCache(cache, vport, r);
+}
+
+/** vsctl_context_to_string: the command's options and arguments, shell-quoted. */
+function contextToString(ctx: CommandContext): string {
+  return escapeArgs([...ctx.options.keys(), ...ctx.argv]);
+}
+
+function cmdAddPort(st: VsctlState, ctx: CommandContext): void {
+  addPort(st, ctx, ctx.argv[1], ctx.argv[2], ctx.options.has('--may-exist'), false, [ctx.argv[2]], ctx.argv.slice(3));
+}
+
+function cmdAddBond(st: VsctlState, ctx: CommandContext): void {
+  let nIfaces = ctx.argv.length - 3;
+  for (let i = 3; i < ctx.argv.length; i++) {
+    if (ctx.argv[i].includes('=')) {
+      nIfaces = i - 3;
+      break;
+    }
+  }
+  if (nIfaces < 2) throw new VsctlError(`add-bond requires at least 2 interfaces, but only ${nIfaces} were specified`);
+  addPort(
+    st, ctx, ctx.argv[1], ctx.argv[2], ctx.options.has('--may-exist'), ctx.options.has('--fake-iface'),
+    ctx.argv.slice(3, 3 + nIfaces), ctx.argv.slice(3 + nIfaces),
+  );
+}
+
+function cmdAddBondIface(st: VsctlState, ctx: CommandContext): void {
+  const cache = st.populate();
+  const port = st.findPort(ctx.argv[1], true) as VPort;
+  const ifaceName = ctx.argv[2];
+  if (ctx.options.has('--may-exist')) {
+    const iface = st.findIface(ifaceName, false);
+    if (iface) {
+      if (iface.port === port) return;
+      throw new VsctlError(`"${contextToString(ctx)}" but ${ifaceName} is actually attached to port ${st.str(iface.port.cfg, 'name')}`);
+    }
+  }
+  st.checkConflicts(ifaceName, `cannot create an interface named ${ifaceName}`);
+  const row = st.db.insert('Interface');
+  st.db.set(row, 'name', strDatum(ifaceName));
+  st.setRefs(port.cfg, 'interfaces', [...st.refs(port.cfg, 'interfaces'), row.uuid]);
+  st.newIfaces.push(row.uuid);
+  st.addIfaceToCache(cache, port, row);
+}
+
+function cmdDelBondIface(st: VsctlState, ctx: CommandContext): void {
+  const cache = st.populate();
+  const ifaceName = ctx.argv[ctx.argv.length - 1];
+  const iface = st.findIface(ifaceName, !ctx.options.has('--if-exists'));
+  if (!iface) return;
+  if (ctx.argv.length > 2) {
+    const port = st.findPort(ctx.argv[1], true);
+    if (iface.port !== port) throw new VsctlError(`port ${ctx.argv[1]} does not have an interface ${ifaceName}`);
+  }
+  if (iface.port.ifaces.length <= 1) throw new VsctlError(`cannot delete last interface from port ${st.str(iface.port.cfg, 'name')}`);
+  st.setRefs(iface.port.cfg, 'interfaces', st.refs(iface.port.cfg, 'interfaces').filter((u) => u !== iface.cfg.uuid));
+  st.delCachedIface(cache, iface);
+}
+
+function cmdDelPort(st: VsctlState, ctx: CommandContext): void {
+  const mustExist = !ctx.options.has('--if-exists');
+  const withIface = ctx.options.has('--with-iface');
+  const target = ctx.argv[ctx.argv.length - 1];
+  st.populate();
+  let port: VPort | undefined;
+  if (st.findBridge(target, false)) {
+    if (mustExist) {
+      throw new VsctlError(
+        `cannot delete port ${target} because it is the local port for bridge ${target} (deleting this port requires deleting the entire bridge)`,
+      );
+    }
+  } else if (!withIface) {
+    port = st.findPort(target, mustExist);
+  } else {
+    port = st.findPort(target, false);
+    if (!port) port = st.findIface(target, false)?.port;
+    if (mustExist && !port) throw new VsctlError(`no port or interface named ${target}`);
+  }
+  if (!port) return;
+  if (ctx.argv.length === 3) {
+    const bridge = st.findBridge(ctx.argv[1], true);
+    if (port.bridge !== bridge) {
+      if (port.bridge.parent === bridge) {
+        throw new VsctlError(`bridge ${ctx.argv[1]} does not have a port ${ctx.argv[2]} (although its child bridge ${port.bridge.name} does)`);
+      }
+      throw new VsctlError(`bridge ${ctx.argv[1]} does not have a port ${ctx.argv[2]}`);
+    }
+  }
+  st.delPort(port);
+}
+
+function cmdListIfaces(st: VsctlState, ctx: CommandContext): void {
+  const br = st.findBridge(ctx.argv[1], true) as VBridge;
+  st.verifyPorts();
+  const names: string[] = [];
+  for (const p of br.ports) for (const i of p.ifaces) {
+    const n = st.str(i.cfg, 'name');
+    if (n !== br.name) names.push(n);
+  }
+  ctx.output += sortedLines(names);
+}
+
+function verifyControllers(st: VsctlState, br: IdlRow): void {
+  st.db.verify(br, 'controller');
+  for (const c of st.rowsOf('Controller', br, 'controller')) st.db.verify(c, 'target');
+}
+
+function cmdGetController(st: VsctlState, ctx: CommandContext): void {
+  let br = st.findBridge(ctx.argv[1], true) as VBridge;
+  if (br.parent) br = br.parent;
+  const cfg = br.cfg as IdlRow;
+  verifyControllers(st, cfg);
+  ctx.output += sortedLines(st.rowsOf('Controller', cfg, 'controller').map((c) => st.str(c, 'target')));
+}
+
+function cmdDelController(st: VsctlState, ctx: CommandContext): void {
+  const br = (st.findRealBridge(ctx.argv[1], true) as VBridge).cfg as IdlRow;
+  verifyControllers(st, br);
+  const ctrls = st.rowsOf('Controller', br, 'controller');
+  if (st.refs(br, 'controller').length) {
+    for (const c of ctrls) st.db.delete(c);
+    st.setRefs(br, 'controller', []);
+  }
+}
+
+function inactivityProbe(ctx: CommandContext): Datum | null {
+  const v = ctx.options.get('--inactivity-probe');
+  if (v === undefined || v === null) return null;
+  const m = /^\s*([+-]?\d+)/.exec(v);
+  return { keys: [m ? Number(m[1]) : 0], values: null };
+}
+
+function cmdSetController(st: VsctlState, ctx: CommandContext): void {
+  const br = (st.findRealBridge(ctx.argv[1], true) as VBridge).cfg as IdlRow;
+  verifyControllers(st, br);
+  for (const c of st.rowsOf('Controller', br, 'controller')) st.db.delete(c);
+  const probe = inactivityProbe(ctx);
+  const uuids = ctx.argv.slice(2).map((target) => {
+    const row = st.db.insert('Controller');
+    st.db.set(row, 'target', strDatum(target));
+    if (probe) st.db.set(row, 'inactivity_probe', probe);
+    return row.uuid;
+  });
+  st.setRefs(br, 'controller', uuids);
+}
+
+function cmdGetFailMode(st: VsctlState, ctx: CommandContext): void {
+  let br = st.findBridge(ctx.argv[1], true) as VBridge;
+  if (br.parent) br = br.parent;
+  const cfg = br.cfg as IdlRow;
+  st.db.verify(cfg, 'fail_mode');
+  const mode = st.str(cfg, 'fail_mode');
+  if (mode) ctx.output += mode + '\n';
+}
+
+function cmdDelFailMode(st: VsctlState, ctx: CommandContext): void {
+  const br = st.findRealBridge(ctx.argv[1], true) as VBridge;
+  st.db.set(br.cfg as IdlRow, 'fail_mode', { keys: [], values: null });
+}
+
+function cmdSetFailMode(st: VsctlState, ctx: CommandContext): void {
+  const br = st.findRealBridge(ctx.argv[1], true) as VBridge;
+  const mode = ctx.argv[2];
+  if (mode !== 'standalone' && mode !== 'secure') throw new VsctlError('fail-mode must be "standalone" or "secure"');
+  st.db.set(br.cfg as IdlRow, 'fail_mode', strDatum(mode));
+}
+
+function verifyManagers(st: VsctlState): void {
+  st.db.verify(st.ovs, 'manager_options');
+  for (const m of st.rowsOf('Manager', st.ovs, 'manager_options')) st.db.verify(m, 'target');
+}
+
+function cmdGetManager(st: VsctlState, ctx: CommandContext): void {
+  verifyManagers(st);
+  const targets = [...new Set(st.rowsOf('Manager', st.ovs, 'manager_options').map((m) => st.str(m, 'target')))];
+  ctx.output += sortedLines(targets);
+}
+
+function deleteManagers(st: VsctlState): void {
+  for (const m of st.rowsOf('Manager', st.ovs, 'manager_options')) st.db.delete(m);
+  st.setRefs(st.ovs, 'manager_options', []);
+}
+
+function cmdSetManager(st: VsctlState, ctx: CommandContext): void {
+  verifyManagers(st);
+  deleteManagers(st);
+  const probe = inactivityProbe(ctx);
+  const uuids = ctx.argv.slice(1).map((target) => {
+    const row = st.db.insert('Manager');
+    st.db.set(row, 'target', strDatum(target));
+    if (probe) st.db.set(row, 'inactivity_probe', probe);
+    return row.uuid;
+  });
+  st.setRefs(st.ovs, 'manager_options', uuids);
+}
+
+function cmdGetSsl(st: VsctlState, ctx: CommandContext): void {
+  st.db.verify(st.ovs, 'ssl');
+  const ssl = st.rowsOf('SSL', st.ovs, 'ssl')[0];
+  if (!ssl) return;
+  for (const c of ['private_key', 'certificate', 'ca_cert', 'bootstrap_ca_cert']) st.db.verify(ssl, c);
+  ctx.output += `Private key: ${st.str(ssl, 'private_key')}\n`;
+  ctx.output += `Certificate: ${st.str(ssl, 'certificate')}\n`;
+  ctx.output += `CA Certificate: ${st.str(ssl, 'ca_cert')}\n`;
+  ctx.output += `Bootstrap: ${st.db.get(ssl, 'bootstrap_ca_cert').keys[0] === true ? 'true' : 'false'}\n`;
+}
+
+function cmdDelSsl(st: VsctlState): void {
+  const ssl = st.rowsOf('SSL', st.ovs, 'ssl')[0];
+  if (!ssl) return;
+  st.db.verify(st.ovs, 'ssl');
+  st.db.delete(ssl);
+  st.db.set(st.ovs, 'ssl', { keys: [], values: null });
+}
+
+function cmdSetSsl(st: VsctlState, ctx: CommandContext): void {
+  st.db.verify(st.ovs, 'ssl');
+  const old = st.rowsOf('SSL', st.ovs, 'ssl')[0];
+  if (old) st.db.delete(old);
+  const ssl = st.db.insert('SSL');
+  st.db.set(ssl, 'private_key', strDatum(ctx.argv[1]));
+  st.db.set(ssl, 'certificate', strDatum(ctx.argv[2]));
+  st.db.set(ssl, 'ca_cert', strDatum(ctx.argv[3]));
+  st.db.set(ssl, 'bootstrap_ca_cert', { keys: [ctx.options.has('--bootstrap')], values: null });
+  st.db.set(st.ovs, 'ssl', { keys: [ssl.uuid], values: null });
+}
+
+function cmdEmerReset(st: VsctlState): void {
+  const db = st.db;
+  const empty = (): Datum => ({ keys: [], values: null });
+  db.set(st.ovs, 'manager_options', empty());
+  db.set(st.ovs, 'ssl', empty());
+  for (const br of db.rows('Bridge')) {
+    for (const c of ['controller', 'fail_mode', 'mirrors', 'netflow', 'sflow', 'ipfix', 'flood_vlans']) db.set(br, c, empty());
+    const hwaddr = mapGet(db.get(br, 'other_config'), 'hwaddr');
+    db.set(br, 'other_config', hwaddr !== undefined ? { keys: ['hwaddr'], values: [hwaddr] } : { keys: [], values: [] });
+  }
+  for (const p of db.rows('Port')) db.set(p, 'other_config', { keys: [], values: [] });
+  for (const i of db.rows('Interface')) {
+    db.set(i, 'ingress_policing_rate', { keys: [0], values: null });
+    db.set(i, 'ingress_policing_burst', { keys: [0], values: null });
+  }
+  for (const t of ['Mirror', 'Controller', 'Manager', 'NetFlow', 'SSL', 'sFlow', 'IPFIX', 'Flow_Sample_Collector_Set']) {
+    for (const r of db.rows(t)) db.delete(r);
+  }
+  st.invalidate();
+}
+
+function autoAttach(st: VsctlState, ctx: CommandContext): IdlRow | undefined {
+  const br = st.findBridge(ctx.argv[1], true) as VBridge;
+  if (!br.cfg) return undefined;
+  st.db.verify(br.cfg, 'auto_attach');
+  return st.rowsOf('AutoAttach', br.cfg, 'auto_attach')[0];
+}
+
+function cmdGetAaMapping(st: VsctlState, ctx: CommandContext): void {
+  const aa = autoAttach(st, ctx);
+  if (!aa) return;
+  const m = st.db.get(aa, 'mappings');
+  m.keys.forEach((k, i) => {
+    ctx.output += `${k as number} ${(m.values ?? [])[i] as number}\n`;
+  });
+}
+
+/** Runs an Open vSwitch command; returns false if `name` is not one. */
+export function runVsctlCommand(st: VsctlState, ctx: CommandContext, name: string): boolean {
+  const handlers: Record<string, (s: VsctlState, c: CommandContext) => void> = {
+    init: () => undefined,
+    'add-br': cmdAddBr,
+    'del-br': cmdDelBr,
+    'list-br': cmdListBr,
+    'br-exists': (s, c) => {
+      if (!s.findBridge(c.argv[1], false)) throw new VsctlExit(2);
+    },
+    'br-to-vlan': (s, c) => {
+      c.output += `${(s.findBridge(c.argv[1], true) as VBridge).vlan}\n`;
+    },
+    'br-to-parent': (s, c) => {
+      const br = s.findBridge(c.argv[1], true) as VBridge;
+      c.output += `${(br.parent ?? br).name}\n`;
+    },
+    'br-set-external-id': cmdBrSetExternalId,
+    'br-get-external-id': cmdBrGetExternalId,
+    'list-ports': cmdListPorts,
+    'add-port': cmdAddPort,
+    'del-port': cmdDelPort,
+    'port-to-br': (s, c) => {
+      c.output += `${(s.findPort(c.argv[1], true) as VPort).bridge.name}\n`;
+    },
+    'add-bond': cmdAddBond,
+    'add-bond-iface': cmdAddBondIface,
+    'del-bond-iface': cmdDelBondIface,
+    'list-ifaces': cmdListIfaces,
+    'iface-to-br': (s, c) => {
+      c.output += `${(s.findIface(c.argv[1], true) as VIface).port.bridge.name}\n`;
+    },
+    'get-controller': cmdGetController,
+    'del-controller': cmdDelController,
+    'set-controller': cmdSetController,
+    'get-fail-mode': cmdGetFailMode,
+    'del-fail-mode': cmdDelFailMode,
+    'set-fail-mode': cmdSetFailMode,
+    'get-manager': cmdGetManager,
+    'del-manager': (s) => {
+      verifyManagers(s);
+      deleteManagers(s);
+    },
+    'set-manager': cmdSetManager,
+    'get-ssl': cmdGetSsl,
+    'del-ssl': cmdDelSsl,
+    'set-ssl': cmdSetSsl,
+    'emer-reset': cmdEmerReset,
+    'get-aa-mapping': cmdGetAaMapping,
+  };
+  const h = handlers[name];
+  if (!h) return false;
+  h(st, ctx);
+  return true;
+}
