@@ -7,6 +7,8 @@ const wanted = [
   ['ovs-vsctl', 'openvswitch-common'],
   ['ovsdb-server', 'openvswitch-switch'],
   ['/usr/lib/python3/dist-packages/ovs/db/idl.py', 'python3-openvswitch'],
+  ['tshark', 'tshark'],
+  ['openssl', 'openssl'],
 ];
 
 function have(what) {

@@ -1,0 +1,432 @@
+// The field-table machinery: a wire format is described once as a table of
+// typed fields (a Codec per field), and that one description drives both the
+// encoder and the decoder. Decoding is bounded by a Reader that never looks
+// past its end and throws a typed OfError naming what was expected.
+
+import { Buffer } from 'node:buffer';
+import { OfError, type OfErrorName } from './errors.js';
+
+/** A bounded cursor over received bytes. `lenError` is what running short means here. */
+export class Reader {
+  readonly dv: DataView;
+  constructor(
+    readonly buf: Uint8Array,
+    public pos: number,
+    readonly end: number,
+    readonly lenError: OfErrorName = 'OFPBRC_BAD_LEN',
+  ) {
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  static of(buf: Uint8Array, lenError: OfErrorName = 'OFPBRC_BAD_LEN'): Reader {
+    return new Reader(buf, 0, buf.length, lenError);
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  /** Reserves `n` bytes and returns where they start, or throws the length error. */
+  take(n: number, what = 'field'): number {
+    if (n < 0 || this.pos + n > this.end) {
+      throw new OfError(this.lenError, `${what} needs ${n} bytes at offset ${this.pos}, only ${this.end - this.pos} left`);
+    }
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
+  /** A reader over the next `n` bytes (consumed here), optionally with another length error. */
+  sub(n: number, lenError: OfErrorName = this.lenError, what = 'element'): Reader {
+    // Running short here is a fault of the element being read, so it carries the element's error.
+    if (n < 0 || this.pos + n > this.end) {
+      throw new OfError(lenError, `${what} needs ${n} bytes at offset ${this.pos}, only ${this.end - this.pos} left`);
+    }
+    const at = this.pos;
+    this.pos += n;
+    return new Reader(this.buf, at, at + n, lenError);
+  }
+
+  u8(): number { return this.dv.getUint8(this.take(1)); }
+  u16(): number { return this.dv.getUint16(this.take(2)); }
+  u32(): number { return this.dv.getUint32(this.take(4)); }
+  u64(): bigint { return this.dv.getBigUint64(this.take(8)); }
+  bytes(n: number): Uint8Array {
+    const at = this.take(n);
+    // A plain copy: Buffer.slice would alias the input and make a Buffer.
+    return new Uint8Array(this.buf.subarray(at, at + n));
+  }
+
+  /** Throws unless every byte was consumed (fixed-size bodies must match exactly). */
+  expectEnd(what: string): void {
+    if (this.pos !== this.end) {
+      throw new OfError(this.lenError, `${what}: ${this.end - this.pos} unexpected trailing bytes`);
+    }
+  }
+}
+
+/** A cursor over an exactly-sized output buffer (sizes are computed before writing). */
+export class Writer {
+  readonly buf: Uint8Array;
+  readonly dv: DataView;
+  pos = 0;
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+    this.dv = new DataView(this.buf.buffer);
+  }
+  u8(v: number): void { this.dv.setUint8(this.pos, v); this.pos += 1; }
+  u16(v: number): void { this.dv.setUint16(this.pos, v); this.pos += 2; }
+  u32(v: number): void { this.dv.setUint32(this.pos, v); this.pos += 4; }
+  u64(v: bigint): void { this.dv.setBigUint64(this.pos, v); this.pos += 8; }
+  bytes(b: Uint8Array): void { this.buf.set(b, this.pos); this.pos += b.length; }
+  zeros(n: number): void { this.pos += n; } // the buffer starts zeroed
+}
+
+/**
+ * One wire element. Method syntax (not function-typed properties) keeps
+ * Codec<number> assignable to Codec<unknown>, so tables can mix field types.
+ */
+export interface Codec<T> {
+  read(r: Reader): T;
+  write(w: Writer, v: T): void;
+  size(v: T): number;
+  /** Set when every value encodes to the same number of bytes. */
+  readonly fixed?: number;
+}
+
+/** Fields that occupy wire bytes but carry no value of their own (padding, computed lengths). */
+export interface HiddenCodec extends Codec<undefined> {
+  readonly hidden: 'pad' | 'length';
+}
+
+export type ValueOf<C> = C extends Codec<infer T> ? T : never;
+
+export function encode<T>(codec: Codec<T>, v: T): Uint8Array {
+  const w = new Writer(codec.size(v));
+  codec.write(w, v);
+  return w.buf;
+}
+
+/** Decodes exactly `buf` (trailing bytes are an error). */
+export function decode<T>(codec: Codec<T>, buf: Uint8Array, lenError: OfErrorName = 'OFPBRC_BAD_LEN'): T {
+  const r = Reader.of(buf, lenError);
+  const v = codec.read(r);
+  r.expectEnd('value');
+  return v;
+}
+
+function checkUint(v: number, bits: number, what: string): void {
+  if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) {
+    throw new RangeError(`${what}: ${v} is not an unsigned ${bits}-bit integer`);
+  }
+}
+
+function uint(bytes: 1 | 2 | 4): Codec<number> {
+  const bits = bytes * 8;
+  return {
+    fixed: bytes,
+    size: () => bytes,
+    read: (r) => (bytes === 1 ? r.u8() : bytes === 2 ? r.u16() : r.u32()),
+    write: (w, v) => {
+      checkUint(v, bits, `u${bits}`);
+      if (bytes === 1) w.u8(v);
+      else if (bytes === 2) w.u16(v);
+      else w.u32(v);
+    },
+  };
+}
+
+export const u8 = uint(1);
+export const u16 = uint(2);
+export const u32 = uint(4);
+export const u64: Codec<bigint> = {
+  fixed: 8,
+  size: () => 8,
+  read: (r) => r.u64(),
+  write: (w, v) => {
+    if (v < 0n || v >= 1n << 64n) throw new RangeError(`u64: ${v} out of range`);
+    w.u64(v);
+  },
+};
+
+/** Ethernet address as lower-case "aa:bb:cc:dd:ee:ff". */
+export const mac: Codec<string> = {
+  fixed: 6,
+  size: () => 6,
+  read: (r) => macToString(r.bytes(6)),
+  write: (w, v) => w.bytes(macFromString(v)),
+};
+
+export function macToString(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+export function macFromString(s: string): Uint8Array {
+  const parts = s.split(':');
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) {
+    throw new RangeError(`mac: expected xx:xx:xx:xx:xx:xx, got ${JSON.stringify(s)}`);
+  }
+  return Uint8Array.from(parts, (p) => parseInt(p, 16));
+}
+
+/** IPv4 address as dotted quad. */
+export const ipv4: Codec<string> = {
+  fixed: 4,
+  size: () => 4,
+  read: (r) => Array.from(r.bytes(4)).join('.'),
+  write: (w, v) => {
+    const parts = v.split('.').map(Number);
+    if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
+      throw new RangeError(`ipv4: expected a.b.c.d, got ${JSON.stringify(v)}`);
+    }
+    w.bytes(Uint8Array.from(parts));
+  },
+};
+
+/** Fixed-length opaque bytes. */
+export function bytes(len: number): Codec<Uint8Array> {
+  return {
+    fixed: len,
+    size: () => len,
+    read: (r) => r.bytes(len),
+    write: (w, v) => {
+      if (v.length !== len) throw new RangeError(`bytes(${len}): got ${v.length} bytes`);
+      w.bytes(v);
+    },
+  };
+}
+
+/** Everything up to the end of the enclosing element (offending data, echo payloads). */
+export const rest: Codec<Uint8Array> = {
+  size: (v) => v.length,
+  read: (r) => r.bytes(r.remaining),
+  write: (w, v) => w.bytes(v),
+};
+
+/** A NUL-padded fixed-size string (port names, descriptions), latin1 so every byte survives. */
+export function str(len: number): Codec<string> {
+  return {
+    fixed: len,
+    size: () => len,
+    read: (r) => {
+      const b = r.bytes(len);
+      const nul = b.indexOf(0);
+      return Buffer.from(b.subarray(0, nul < 0 ? len : nul)).toString('latin1');
+    },
+    write: (w, v) => {
+      const b = Buffer.from(v, 'latin1');
+      if (b.length > len || b.includes(0)) throw new RangeError(`str(${len}): ${JSON.stringify(v)} does not fit`);
+      w.bytes(b);
+      w.zeros(len - b.length);
+    },
+  };
+}
+
+/** `n` zero bytes on output; ignored on input. */
+export function pad(n: number): HiddenCodec {
+  return {
+    hidden: 'pad',
+    fixed: n,
+    size: () => n,
+    read: (r) => { r.take(n, 'padding'); return undefined; },
+    write: (w) => w.zeros(n),
+  };
+}
+
+/**
+ * A u16 holding the byte length of the enclosing struct: computed on output,
+ * and on input it bounds the rest of the struct.
+ */
+export const length16: HiddenCodec = {
+  hidden: 'length',
+  fixed: 2,
+  size: () => 2,
+  read: (r) => { r.take(2); return undefined; },
+  write: (w) => w.zeros(2),
+};
+
+type FieldTable = Record<string, Codec<unknown>>;
+
+/** The value type a field table describes: every field except the hidden ones. */
+export type StructValue<F extends FieldTable> = {
+  [K in keyof F as F[K] extends HiddenCodec ? never : K]: ValueOf<F[K]>;
+};
+
+export interface StructOptions {
+  /** Pad the struct to a multiple of this many bytes; the padding is not counted by length16. */
+  readonly align?: number;
+  /** The error raised when this struct's own length is wrong. */
+  readonly lenError?: OfErrorName;
+  readonly what?: string;
+}
+
+function isHidden(c: Codec<unknown>): c is HiddenCodec {
+  return 'hidden' in c;
+}
+
+export function padTo(n: number, align: number): number {
+  return (n + align - 1) - ((n + align - 1) % align);
+}
+
+/**
+ * A struct described by an ordered field table. Key order is wire order.
+ * With a length16 field the struct is self-sized (a TLV-like record).
+ */
+export function struct<F extends FieldTable>(fields: F, opts: StructOptions = {}): Codec<StructValue<F>> {
+  const entries = Object.entries(fields);
+  const what = opts.what ?? 'struct';
+  const lenAt = entries.findIndex(([, c]) => isHidden(c) && c.hidden === 'length');
+  let fixed: number | undefined = 0;
+  for (const [, c] of entries) fixed = fixed !== undefined && c.fixed !== undefined ? fixed + c.fixed : undefined;
+  if (fixed !== undefined && opts.align) fixed = padTo(fixed, opts.align);
+  let minLen = 0;
+  for (const [, c] of entries) if (c.fixed !== undefined) minLen += c.fixed;
+  const lenError = opts.lenError;
+
+  const bodySize = (v: Record<string, unknown>): number => {
+    let n = 0;
+    for (const [k, c] of entries) n += c.size(v[k]);
+    return n;
+  };
+
+  return {
+    fixed,
+    size(v) {
+      const n = bodySize(v as Record<string, unknown>);
+      return opts.align ? padTo(n, opts.align) : n;
+    },
+    write(w, v) {
+      const rec = v as Record<string, unknown>;
+      const start = w.pos;
+      const n = bodySize(rec);
+      for (const [k, c] of entries) {
+        if (!isHidden(c) && rec[k] === undefined) throw new RangeError(`${what}: missing field ${k}`);
+        c.write(w, rec[k]);
+      }
+      if (lenAt >= 0) {
+        let at = start;
+        for (let i = 0; i < lenAt; i++) at += entries[i][1].size(rec[entries[i][0]]);
+        w.dv.setUint16(at, n);
+      }
+      if (opts.align) w.zeros(padTo(n, opts.align) - n);
+    },
+    read(r0) {
+      const out: Record<string, unknown> = {};
+      const start = r0.pos;
+      let r = lenError ? new Reader(r0.buf, r0.pos, r0.end, lenError) : r0;
+      let total: number | undefined;
+      for (let i = 0; i < entries.length; i++) {
+        const [k, c] = entries[i];
+        if (i === lenAt) {
+          const at = r.take(2, `${what} length`);
+          total = r.dv.getUint16(at);
+          if (total < minLen || start + total > r.end) {
+            throw new OfError(lenError ?? r.lenError, `${what}: length ${total} is outside ${minLen}..${r.end - start}`);
+          }
+          r = new Reader(r.buf, r.pos, start + total, r.lenError);
+          continue;
+        }
+        const v = c.read(r);
+        if (!isHidden(c)) out[k] = v;
+      }
+      if (total !== undefined) r.expectEnd(what);
+      let consumed = r.pos - start;
+      if (opts.align) {
+        const padded = padTo(consumed, opts.align);
+        // The last element of a list may omit its padding (OF1.4 properties allow it).
+        consumed = Math.min(padded, r0.end - start);
+      }
+      r0.pos = start + consumed;
+      return out as StructValue<F>;
+    },
+  };
+}
+
+/** Elements repeated until the end of the enclosing element. */
+export function list<T>(item: Codec<T>, what = 'list'): Codec<T[]> {
+  return {
+    size: (v) => v.reduce((n, x) => n + item.size(x), 0),
+    write: (w, v) => { for (const x of v) item.write(w, x); },
+    read: (r) => {
+      const out: T[] = [];
+      while (r.remaining > 0) {
+        const before = r.pos;
+        out.push(item.read(r));
+        // Every element consumes at least one byte, so the list is bounded by the input.
+        if (r.pos === before) throw new OfError(r.lenError, `${what}: zero-length element`);
+      }
+      return out;
+    },
+  };
+}
+
+/** A codec whose value is mapped to and from another representation. */
+export function mapped<W, T>(inner: Codec<W>, to: (w: W) => T, from: (v: T) => W): Codec<T> {
+  return {
+    fixed: inner.fixed,
+    size: (v) => inner.size(from(v)),
+    read: (r) => to(inner.read(r)),
+    write: (w, v) => inner.write(w, from(v)),
+  };
+}
+
+/**
+ * A TLV whose header is u16 type + u16 length (length counting the header,
+ * not the alignment padding). Known types decode through their own codec;
+ * unknown ones keep their payload bytes, so nothing is lost in a round trip.
+ */
+export interface RawTlv {
+  readonly type: number;
+  readonly data: Uint8Array;
+}
+
+export function tlvList<V extends { readonly type: number }>(
+  known: ReadonlyMap<number, Codec<V>>,
+  opts: { align: number; lenError: OfErrorName; what: string; raw: (t: RawTlv) => V; unraw: (v: V) => RawTlv | undefined },
+): Codec<V[]> {
+  const sizeOf = (v: V): number => {
+    const raw = opts.unraw(v);
+    const n = raw ? 4 + raw.data.length : 4 + (known.get(v.type) as Codec<V>).size(v);
+    return padTo(n, opts.align);
+  };
+  return {
+    size: (vs) => vs.reduce((n, v) => n + sizeOf(v), 0),
+    write: (w, vs) => {
+      for (const v of vs) {
+        const raw = opts.unraw(v);
+        const codec = known.get(v.type);
+        if (!raw && !codec) throw new RangeError(`${opts.what}: no codec for type ${v.type}`);
+        const n = raw ? 4 + raw.data.length : 4 + (codec as Codec<V>).size(v);
+        w.u16(v.type);
+        w.u16(n);
+        if (raw) w.bytes(raw.data);
+        else (codec as Codec<V>).write(w, v);
+        w.zeros(padTo(n, opts.align) - n);
+      }
+    },
+    read: (r) => {
+      const out: V[] = [];
+      while (r.remaining > 0) {
+        const start = r.pos;
+        const hdr = r.sub(4, opts.lenError, `${opts.what} header`);
+        const type = hdr.u16();
+        const len = hdr.u16();
+        if (len < 4 || start + len > r.end) {
+          throw new OfError(opts.lenError, `${opts.what}: length ${len} is outside 4..${r.end - start}`);
+        }
+        const body = r.sub(len - 4, opts.lenError, opts.what);
+        const codec = known.get(type);
+        if (codec) {
+          const v = codec.read(body);
+          body.expectEnd(`${opts.what} type ${type}`);
+          out.push({ ...v, type });
+        } else {
+          out.push(opts.raw({ type, data: body.bytes(body.remaining) }));
+        }
+        // Alignment padding after the last element may be absent.
+        r.pos = Math.min(start + padTo(len, opts.align), r.end);
+      }
+      return out;
+    },
+  };
+}
