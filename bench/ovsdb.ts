@@ -1,7 +1,7 @@
 // OVSDB server benchmark: tsw-dbserver against Debian's ovsdb-server, same
 // clients, same machine, one run. See bench/README.md.
 //
-//   node --import tsx bench/ovsdb.ts [--txns=N] [--clients=K] [--ports=P] [--spawns=S] [--repeat=R] [--only=ovs|tsw] [--json]
+//   node --import tsx bench/ovsdb.ts [--txns=N] [--clients=K] [--ports=P] [--spawns=S] [--repeat=R] [--warmup=W] [--only=ovs|tsw] [--json]
 //   npm run bench:ovsdb
 
 import { performance } from 'node:perf_hooks';
@@ -10,17 +10,17 @@ import {
   type ServerKind,
 } from '../test/interop/harness.js';
 
-interface Options { txns: number; clients: number; ports: number; spawns: number; repeat: number; only: ServerKind | null; json: boolean }
+interface Options { txns: number; clients: number; ports: number; spawns: number; repeat: number; warmup: number; only: ServerKind | null; json: boolean }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { txns: 5000, clients: 8, ports: 1000, spawns: 100, repeat: 3, only: null, json: false };
+  const o: Options = { txns: 5000, clients: 8, ports: 1000, spawns: 100, repeat: 3, warmup: 20000, only: null, json: false };
   for (const a of argv) {
     const m = /^--(\w+)(?:=(.*))?$/.exec(a);
     if (!m) throw new Error(`unexpected argument ${a}`);
     const [, k, v] = m;
     if (k === 'json') o.json = true;
     else if (k === 'only' && (v === 'ovs' || v === 'tsw')) o.only = v;
-    else if ((k === 'txns' || k === 'clients' || k === 'ports' || k === 'spawns' || k === 'repeat') && v && /^\d+$/.test(v)) o[k] = Number(v);
+    else if ((k === 'txns' || k === 'clients' || k === 'ports' || k === 'spawns' || k === 'repeat' || k === 'warmup') && v && /^\d+$/.test(v)) o[k] = Number(v);
     else throw new Error(`bad option ${a}`);
   }
   return o;
@@ -141,12 +141,21 @@ async function vsctlSpawnedAddPorts(srv: Server, ports: number): Promise<number>
 }
 
 async function measure(kind: ServerKind, o: Options, metrics: Metric[]): Promise<void> {
+  // Every scenario but the cold one first runs `warmup` unmeasured small
+  // transactions on its fresh server, the same for both servers: a switch's
+  // database server is a long-running process, and tsw's JIT needs a few
+  // thousand transactions to reach steady state (ovsdb-server needs none).
+  const warm = (fn: (s: Server) => Promise<number>) => async (s: Server) => {
+    if (o.warmup > 0) await sequentialTps(s, o.warmup);
+    return fn(s);
+  };
   const scenarios: [string, (s: Server) => Promise<number>][] = [
-    ['seq', (s) => sequentialTps(s, o.txns)],
-    ['conc', (s) => concurrentTps(s, o.txns, o.clients)],
-    ['idl', (s) => idlAddPorts(s, o.ports)],
-    ['chain', (s) => vsctlChainedAddPorts(s, o.ports)],
-    ['spawn', (s) => vsctlSpawnedAddPorts(s, o.spawns)],
+    ['cold', (s) => sequentialTps(s, o.txns)],
+    ['seq', warm((s) => sequentialTps(s, o.txns))],
+    ['conc', warm((s) => concurrentTps(s, o.txns, o.clients))],
+    ['idl', warm((s) => idlAddPorts(s, o.ports))],
+    ['chain', warm((s) => vsctlChainedAddPorts(s, o.ports))],
+    ['spawn', warm((s) => vsctlSpawnedAddPorts(s, o.spawns))],
   ];
   for (const [key, fn] of scenarios) {
     const m = metrics.find((x) => x.key === key);
@@ -177,6 +186,7 @@ function fmt(v: number | undefined, unit: Metric['unit']): string {
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const metrics: Metric[] = [
+    { key: 'cold', label: `sequential transact, cold start (txn/s)`, unit: 'txn/s', values: {} },
     { key: 'seq', label: `sequential transact, 1 client (txn/s)`, unit: 'txn/s', values: {} },
     { key: 'conc', label: `transact, ${o.clients} concurrent clients (txn/s)`, unit: 'txn/s', values: {} },
     { key: 'idl', label: `${o.ports} add-port, IDL-shaped raw client`, unit: 'ms', values: {} },

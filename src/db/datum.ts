@@ -22,20 +22,27 @@ export interface NamedUuids {
 }
 
 export const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const LOWER_UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 export function newUuid(): string {
   return randomUUID();
 }
 
-const HIGH_RE = /[\ud800-\uffff]/;
 
 /** Total order of atoms of one type; strings compare as UTF-8 bytes, as OVS's strcmp does. */
 export function atomCompare(a: Atom, b: Atom): number {
   if (typeof a === 'string' && typeof b === 'string') {
     if (a === b) return 0;
-    // UTF-16 order equals UTF-8 byte order except around surrogates (U+D800..U+FFFF).
-    if (!HIGH_RE.test(a) && !HIGH_RE.test(b)) return a < b ? -1 : 1;
+    // UTF-16 order equals UTF-8 byte order unless the first difference
+    // involves a code unit at or above U+D800 (surrogates sort differently).
+    const n = Math.min(a.length, b.length);
+    let i = 0;
+    while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+    if (i === n) return a.length < b.length ? -1 : 1;
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca < 0xd800 && cb < 0xd800) return ca < cb ? -1 : 1;
     return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
   }
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
@@ -157,8 +164,9 @@ export function atomFromJson(base: BaseType, json: unknown, symtab?: NamedUuids)
         throw syntaxError(json, 'expected ["uuid", <uuid>] or ["named-uuid", <name>]');
       }
       if (json[0] === 'uuid') {
-        if (!UUID_RE.test(json[1])) throw syntaxError(json, `"${json[1]}" is not a valid UUID`);
-        a = json[1].toLowerCase();
+        if (LOWER_UUID_RE.test(json[1])) a = json[1];
+        else if (UUID_RE.test(json[1])) a = json[1].toLowerCase();
+        else throw syntaxError(json, `"${json[1]}" is not a valid UUID`);
       } else if (json[0] === 'named-uuid') {
         const resolved = symtab?.resolve(json[1]);
         if (resolved === undefined) throw syntaxError(json, `named-uuid string "${json[1]}" not defined`);
@@ -179,6 +187,18 @@ export function atomToJson(base: BaseType, a: Atom, uuidToJson?: (u: string) => 
 }
 
 function sortDatum(keys: Atom[], values: Atom[] | null, json: unknown): Datum {
+  // Clients (the OVS IDL among them) usually send sets already sorted: check
+  // that in one pass before paying for a sort.
+  let sorted = true;
+  for (let i = 1; i < keys.length; i++) {
+    const c = atomCompare(keys[i - 1]!, keys[i]!);
+    if (c === 0) throw syntaxError(json, values ? 'map contains duplicate key' : 'set contains duplicate value');
+    if (c > 0) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return { keys, values };
   const idx = keys.map((_, i) => i);
   idx.sort((i, j) => atomCompare(keys[i]!, keys[j]!));
   const k = idx.map((i) => keys[i]!);

@@ -277,7 +277,7 @@ export function parseSchema(json: unknown): DatabaseSchema {
     }
   }
   const schema: DatabaseSchema = { name, version, cksum, tables, json: {} };
-  schema.json = schemaToJson(schema, !anyRoot);
+  schema.json = schemaToJson(schema);
   return schema;
 }
 
@@ -309,8 +309,13 @@ export function columnTypeToJson(t: ColumnType): unknown {
   return out;
 }
 
-/** The normalized JSON form of a schema, as ovsdb-server returns it. */
-export function schemaToJson(s: DatabaseSchema, allRootImplied = false): Record<string, unknown> {
+/**
+ * The normalized JSON form of a schema, as ovsdb-server returns it. When every
+ * table is a root, "isRoot" says nothing and is left out, as OVS does.
+ */
+export function schemaToJson(s: DatabaseSchema): Record<string, unknown> {
+  let allRoot = true;
+  for (const t of s.tables.values()) allRoot &&= t.isRoot;
   const tables: Record<string, unknown> = {};
   for (const t of s.tables.values()) {
     const columns: Record<string, unknown> = {};
@@ -322,7 +327,7 @@ export function schemaToJson(s: DatabaseSchema, allRootImplied = false): Record<
     }
     const tj: Record<string, unknown> = { columns };
     if (t.maxRows !== undefined) tj.maxRows = t.maxRows;
-    if (t.isRoot && !allRootImplied) tj.isRoot = true;
+    if (t.isRoot && !allRoot) tj.isRoot = true;
     if (t.indexes.length > 0) tj.indexes = t.indexes.map((i) => [...i]);
     tables[t.name] = tj;
   }
