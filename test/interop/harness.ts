@@ -145,6 +145,8 @@ export interface StartOptions {
   db?: string;
   /** How long to wait for the socket to accept connections. */
   readyMs?: number;
+  /** More command-line arguments (extra --remote=, SSL files), the same for both kinds. */
+  extraArgs?: readonly string[];
 }
 
 /** Starts a server in the foreground (not --detach) so its pid is ours to stop. */
@@ -156,7 +158,7 @@ export async function startServer(kind: ServerKind, dir: string, opts: StartOpti
   const log = join(dir, `${kind}.log`);
   const pidfile = join(dir, `${kind}.pid`);
   rmSync(sock, { force: true });
-  const flags = [db, `--remote=punix:${sock}`, `--pidfile=${pidfile}`, `--unixctl=${ctl}`, `--log-file=${log}`];
+  const flags = [db, `--remote=punix:${sock}`, `--pidfile=${pidfile}`, `--unixctl=${ctl}`, `--log-file=${log}`, ...(opts.extraArgs ?? [])];
   const child: ChildProcess = kind === 'ovs' || selfTest
     ? spawn('ovsdb-server', flags, { env: toolEnv(dir), stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, [tswDbserverBin, ...flags], { env: toolEnv(dir), stdio: ['ignore', 'pipe', 'pipe'] });
