@@ -14,7 +14,7 @@ if (!existsSync(db)) {
   execFileSync(bin('tsw-dbserver'), ['create', db, resolve(root, 'schemas/vswitch.ovsschema')], { stdio: 'inherit' });
 }
 const sock = resolve(rundir, 'db.sock');
-const server = spawn(bin('tsw-dbserver'), [db, `--remote=punix:${sock}`, `--unixctl=${resolve(rundir, 'tsw-dbserver.ctl')}`], {
+const server = spawn(bin('tsw-dbserver'), [db, `--remote=punix:${sock}`, `--pidfile=${resolve(rundir, 'tsw-dbserver.pid')}`], {
   stdio: 'inherit',
   env: { ...process.env, OVS_RUNDIR: rundir },
 });
@@ -24,7 +24,8 @@ setTimeout(() => {
   try:     bin/tsw-vsctl --db=unix:${sock} --no-wait init
            bin/tsw-vsctl --db=unix:${sock} --no-wait add-br br0
            ovs-vsctl --db=unix:${sock} --no-wait show
-  (or export OVS_RUNDIR=${rundir} and leave out --db)
+           OVS_RUNDIR=${rundir} ovs-appctl -t tsw-dbserver list-commands
+  (with OVS_RUNDIR=${rundir} exported, leave out --db)
 Ctrl-C stops it.`);
 }, 300);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.kill('SIGTERM'));
