@@ -212,6 +212,88 @@ const STEPS: [string[], boolean][] = [
   [['--columns=other_config,datapath_type', 'list', 'Bridge', 'br1'], true],
   [['del-br', 'br0'], false],
   [['list-br'], true],
+  // Auto Attach mappings. Reads whose output does not depend on UUIDs or row order run as
+  // cross-server steps (false), so that a difference in what was written shows up.
+  [['add-br', 'aabr', '--', 'add-br', 'aavbr', 'aabr', '20'], false],
+  [['get-aa-mapping', 'aabr'], false],
+  [['del-aa-mapping', 'aabr', '1', '1'], false],
+  [['add-aa-mapping', 'aabr', '5', '6'], false],
+  [['add-aa-mapping', 'aavbr', '7', '8'], false],
+  [['add-aa-mapping', 'aabr', ' +9x', '3'], false],
+  [['add-aa-mapping', 'aabr', '5', '30'], false],
+  [['add-aa-mapping', 'aabr', '5', '2'], false],
+  [['add-aa-mapping', 'aabr', '10', '8', '--', 'get-aa-mapping', 'aabr'], false],
+  [['get-aa-mapping', 'aavbr'], false],
+  [['add-aa-mapping', 'aabr', 'abc', '1'], false],
+  [['add-aa-mapping', 'aabr', '1', 'x'], false],
+  [['add-aa-mapping', 'nobr', '1', '2'], false],
+  [['add-aa-mapping', 'aabr', '20000000', '1'], false],
+  [['add-aa-mapping', 'aabr', '1', '5000'], false],
+  [['add-aa-mapping', 'aabr', '-1', '3'], false],
+  [['add-aa-mapping', 'aabr', '99999999999999999999', '3'], false],
+  [['del-aa-mapping', 'aabr', '9', '5'], false],
+  [['del-aa-mapping', 'aabr', '7', '8'], false],
+  [['del-aa-mapping', 'aabr', 'x', '3'], false],
+  [['del-aa-mapping', 'nobr', '1', '1'], false],
+  [['get-aa-mapping', 'aabr'], false],
+  [['get-aa-mapping', 'nobr'], true],
+  [['--columns=mappings,system_name', 'list', 'AutoAttach'], false],
+  // Datapaths: conntrack zone timeout policies and capabilities.
+  [['list-zone-tp', 'netdev'], false],
+  [['list-dp-cap', 'netdev'], false],
+  [['add-zone-tp', 'netdev', 'zone=1', 'tcp_syn_sent=3'], false],
+  [['del-zone-tp', 'netdev', 'zone=1'], false],
+  [['--', '--id=@d', 'create', 'Datapath', 'datapath_version=0', '--', 'set', 'Open_vSwitch', '.', 'datapaths:netdev=@d'], false],
+  [[
+    '--id=@d', 'create', 'Datapath', 'datapath_version=0', 'capabilities:ct_zero_snat=true', 'capabilities:recirc=true',
+    'capabilities:max_hash_alg=1', 'capabilities:explicit_drop_action=false', 'capabilities:ct_state=true',
+    'capabilities:masked_set_action=true', 'capabilities:ufid=true', 'capabilities:lb_output_action=true',
+    'capabilities:ct_orig_tuple=true', 'capabilities:ct_eventmask=true', '--', 'set', 'Open_vSwitch', '.', 'datapaths:system=@d',
+  ], false],
+  [['list-zone-tp', 'netdev'], false],
+  [['list-dp-cap', 'netdev'], false],
+  [['list-dp-cap', 'system'], false],
+  [['list-dp-cap', 'nodp'], true],
+  [['add-zone-tp', 'netdev', 'zone=1', 'tcp_syn_sent=3', 'tcp_established=10'], false],
+  [['list-zone-tp', 'netdev'], false],
+  [['add-zone-tp', 'netdev', 'zone=1', 'tcp_syn_sent=4'], false],
+  [['--may-exist', 'add-zone-tp', 'netdev', 'zone=1', 'udp_first=4'], false],
+  [['add-zone-tp', 'netdev', 'zone=0x10', 'tcp_established=10', 'tcp_syn_sent=3'], false],
+  [['add-zone-tp', 'netdev', 'zone=010', 'udp_first=4'], false],
+  [['add-zone-tp', 'netdev', 'zone=9', 'bogus=3'], false],
+  [['add-zone-tp', 'netdev', 'zone=70000', 'udp_first=3'], false],
+  [['add-zone-tp', 'netdev', 'zone=-1', 'udp_first=3'], false],
+  [['add-zone-tp', 'netdev', 'zone=5', 'udp_first=-1'], false],
+  [['add-zone-tp', 'netdev', 'zone=5', 'udp_first'], false],
+  [['add-zone-tp', 'netdev', 'zone=7', 'udp_first=5', 'udp_first=3'], false],
+  [['add-zone-tp', 'netdev', 'zone=8', 'tcp_syn_sent:9', 'udp_first=1,tcp_close=2', 'icmp_first(7)', ' icmp_reply=0x10', 'tcp_fin_wait=12abc'], false],
+  [['add-zone-tp', 'netdev', 'zone= 0x1F', 'udp_first=4'], false],
+  [['add-zone-tp', 'nodp', 'zone=1', 'udp_first=1'], false],
+  [['list-zone-tp', 'netdev'], false],
+  [['list-zone-tp', 'nodp'], true],
+  [['--columns=timeouts', 'list', 'CT_Timeout_Policy'], true],
+  [[
+    '--may-exist', 'add-zone-tp', 'netdev', 'zone=9', 'udp_first=4', '--', '--may-exist', 'add-zone-tp', 'netdev', 'zone=10', 'udp_first=44',
+    '--', 'add-zone-tp', 'netdev', 'zone=11', 'udp_first=44', '--', 'list-zone-tp', 'netdev',
+  ], false],
+  [['add-zone-tp', 'netdev', 'zone=12', 'udp_first=1', '--', 'add-zone-tp', 'netdev', 'zone=12', 'udp_first=2'], false],
+  [['--may-exist', 'add-zone-tp', 'netdev', 'zone=1', 'udp_first=5', '--', 'list-zone-tp', 'netdev'], false],
+  [['del-zone-tp', 'netdev', 'zone=9', '--', 'del-zone-tp', 'netdev', 'zone=9'], false],
+  [['add-zone-tp', 'netdev', 'zone=13', 'udp_first=1', '--', 'del-zone-tp', 'netdev', 'zone=13'], false],
+  [['add-zone-tp', 'netdev', 'zone=14', 'udp_first=1', '--', '--if-exists', 'del-zone-tp', 'netdev', 'zone=14'], false],
+  [['del-zone-tp', 'netdev', 'zone=99'], false],
+  [['del-zone-tp', 'netdev', 'zone=-1'], false],
+  [['--if-exists', 'del-zone-tp', 'netdev', 'zone=99'], false],
+  [['del-zone-tp', 'nodp', 'zone=1'], false],
+  [['list-zone-tp', 'netdev'], false],
+  [['--columns=timeouts', 'list', 'CT_Timeout_Policy'], true],
+  [[
+    '--id=@z', 'create', 'CT_Zone', 'external_ids:a=b', '--', '--id=@t', 'create', 'CT_Timeout_Policy', 'external_ids:a=b',
+    '--', '--id=@z2', 'create', 'CT_Zone', 'timeout_policy=@t', '--', '--id=@d', 'create', 'Datapath', 'datapath_version=0',
+    'ct_zones={3=@z,4=@z2}', '--', 'set', 'Open_vSwitch', '.', 'datapaths:other=@d',
+  ], false],
+  [['list-zone-tp', 'other'], false],
+  [['--columns=ct_zones', 'list', 'Datapath'], true],
   [['nosuchcmd'], true],
   [['list-br', 'extra'], true],
   [['list-br', '--real'], true],
@@ -244,6 +326,30 @@ describe('tsw-vsctl matches ovs-vsctl', { skip: !haveOvs && 'real Open vSwitch t
       }
       fs.rmSync(s.dir, { recursive: true, force: true });
     }
+  });
+
+  it('--help names every command synopsis, option and address form that ovs-vsctl --help does', () => {
+    const ovsHelp = spawnSync(OVS_VSCTL_NAME, ['--help'], { encoding: 'utf8' }).stdout;
+    const ours = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--help'], { encoding: 'utf8' }).stdout;
+    const wanted = new Set<string>();
+    for (const line of ovsHelp.split('\n')) {
+      // "  add-br BRIDGE PARENT VLAN   create ...": the command and its upper-case arguments.
+      const cmd = /^ {2}([a-z][a-z-]*)((?: [^ a-z]+)*)(?: |$)/.exec(line);
+      if (cmd) wanted.add((cmd[1] + cmd[2]).trim());
+      // "  -t, --timeout=SECS   ...", "  [--inactivity-probe=MSECS]": the option column.
+      const opt = /^ {2}(\[?-\S.*?)(?: {2,}|$)/.exec(line);
+      if (opt) for (const o of opt[1].replace(/^\[(.*)\]$/, '$1').split(', ')) wanted.add(o);
+      // "  tcp:HOST:PORT   PORT at remote HOST": database address forms.
+      const addr = /^ {2}(p?(?:tcp|ssl|unix):[^ ]*)/.exec(line);
+      if (addr) wanted.add(addr[1]);
+    }
+    assert.ok(wanted.has('add-br BRIDGE PARENT VLAN') && wanted.has('--db=DATABASE') && wanted.has('punix:FILE'));
+    const missing = [...wanted].filter((w) => !ours.includes(w));
+    assert.deepEqual(missing, []);
+    // The synopses are shared; the descriptions are tsw's own.
+    const descriptions = ovsHelp.split('\n').map((l) => /^ +\S.*? {2,}(\S.*)$/.exec(l)?.[1] ?? '').filter((d) => d.length > 12);
+    assert.ok(descriptions.length > 50);
+    assert.deepEqual(descriptions.filter((d) => ours.includes(d)), []);
   });
 
   it(`runs ${STEPS.length} steps with the same results`, (t) => {

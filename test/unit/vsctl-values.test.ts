@@ -8,6 +8,7 @@ import {
 } from '../../src/cli/vsctl/values.js';
 import { GetoptError, defaultOptions, parseCommands, parseGlobalOptions } from '../../src/cli/vsctl/cmdline.js';
 import { hashOrder, ovsHashString } from '../../src/cli/vsctl/context.js';
+import { parseZoneArg, sortUniquePairs } from '../../src/cli/vsctl/dpcmds.js';
 
 const STR_MAP: ColumnType = { key: { type: 'string' }, value: { type: 'string' }, min: 0, max: Infinity };
 const INT_SET: ColumnType = { key: { type: 'integer', minInteger: 0, maxInteger: 4095 }, min: 0, max: 4096 };
@@ -128,5 +129,28 @@ describe('vsctl row order', () => {
     const rows = ['15df3560-50f2-453f-81be-fda0ba0b94ed', 'd83aa34a-6fdc-4939-86ee-3931a26f599f', 'f66bc897-823e-49fc-ba06-bf6527240f4d'];
     // Observed with ovs-vsctl: three rows fall in buckets 0, 2 and 3 of a 4-bucket table.
     assert.deepEqual(hashOrder(rows.map((uuid) => ({ uuid }))).map((r) => r.uuid), rows);
+  });
+});
+
+describe('vsctl datapath arguments', () => {
+  it('reads zone=ID as OVS scans "zone=%i": hex, octal, decimal, wrapping to int64', () => {
+    assert.equal(parseZoneArg('zone=12'), 12);
+    assert.equal(parseZoneArg('zone=0x1F'), 31);
+    assert.equal(parseZoneArg('zone= 010'), 8);
+    assert.equal(parseZoneArg('zone=09'), 0);
+    assert.equal(parseZoneArg('zone=-1'), -1);
+    assert.equal(parseZoneArg('zone=7abc'), 7);
+    assert.equal(parseZoneArg('zone=0x10000000000000001'), 1);
+  });
+
+  it('rejects a zone argument ovs-vsctl would leave uninitialized', () => {
+    for (const bad of ['zone=abc', 'zone=', 'zone=0x', 'zonex', 'Zone=1', ' zone=1']) {
+      assert.throws(() => parseZoneArg(bad), (e: unknown) => e instanceof VsctlError && e.message === `invalid zone "${bad}" (expected zone=ZONE_ID)`);
+    }
+  });
+
+  it('keeps the smallest value of a repeated key, as OVS sorts map pairs', () => {
+    assert.deepEqual(sortUniquePairs([[5, 30], [1, 1], [5, 2]], 'integer', 'integer'), { keys: [1, 5], values: [1, 2] });
+    assert.deepEqual(sortUniquePairs([['udp_first', 5], ['udp_first', 3]], 'string', 'integer'), { keys: ['udp_first'], values: [3] });
   });
 });

@@ -1,181 +1,145 @@
-// The --help text. It is part of the command-line interface scripts see, so
-// it matches ovs-vsctl's usage message line for line.
+// The --help text. Command synopses and option names are interface facts
+// shared with ovs-vsctl (scripts and people type them); the descriptions are
+// tsw's own.
 
 export function usageText(prog: string, defaultDb: string, logDir: string): string {
-  return `${prog}: ovs-vswitchd management utility
-usage: ${prog} [OPTIONS] COMMAND [ARG...]
+  return `${prog}: configure a tsw (Open vSwitch compatible) switch through its database
+usage: ${prog} [OPTIONS] COMMAND [ARG...] [-- [OPTIONS] COMMAND [ARG...]]...
 
-Open vSwitch commands:
-  init                        initialize database, if not yet initialized
-  show                        print overview of database contents
-  emer-reset                  reset configuration to clean state
+Several commands may be chained with "--"; they run as one transaction, so
+either all of their changes are made or none. Options given right before a
+command (such as --may-exist) apply to that command only.
 
-Bridge commands:
-  add-br BRIDGE               create a new bridge named BRIDGE
-  add-br BRIDGE PARENT VLAN   create new fake BRIDGE in PARENT on VLAN
-  del-br BRIDGE               delete BRIDGE and all of its ports
-  list-br                     print the names of all the bridges
-  br-exists BRIDGE            exit 2 if BRIDGE does not exist
-  br-to-vlan BRIDGE           print the VLAN which BRIDGE is on
-  br-to-parent BRIDGE         print the parent of BRIDGE
-  br-set-external-id BRIDGE KEY VALUE  set KEY on BRIDGE to VALUE
-  br-set-external-id BRIDGE KEY  unset KEY on BRIDGE
-  br-get-external-id BRIDGE KEY  print value of KEY on BRIDGE
-  br-get-external-id BRIDGE  list key-value pairs on BRIDGE
+General:
+  init                        create the root Open_vSwitch record if there is none
+  show                        overview: bridges, ports, interfaces, controllers, managers
+  emer-reset                  drop controllers, managers, mirrors, monitoring and most
+                              other_config, leaving plain bridges and ports
 
-Port commands (a bond is considered to be a single port):
-  list-ports BRIDGE           print the names of all the ports on BRIDGE
-  add-port BRIDGE PORT        add network device PORT to BRIDGE
-  add-bond BRIDGE PORT IFACE...  add bonded port PORT in BRIDGE from IFACES
-  del-port [BRIDGE] PORT      delete PORT (which may be bonded) from BRIDGE
-  port-to-br PORT             print name of bridge that contains PORT
+Bridges:
+  add-br BRIDGE               new bridge with a local internal port of the same name
+  add-br BRIDGE PARENT VLAN   new VLAN ("fake") bridge carried on PARENT with tag VLAN
+  del-br BRIDGE               remove BRIDGE with everything on it (--if-exists)
+  list-br                     bridge names, one a line (--real or --fake to filter)
+  br-exists BRIDGE            exit status 0 if BRIDGE exists, 2 if not
+  br-to-vlan BRIDGE           VLAN of a fake bridge (0 for a real one)
+  br-to-parent BRIDGE         real bridge behind BRIDGE (itself if it is real)
+  br-set-external-id BRIDGE KEY VALUE  store KEY=VALUE in BRIDGE's external_ids
+  br-set-external-id BRIDGE KEY  remove KEY from BRIDGE's external_ids
+  br-get-external-id BRIDGE KEY  value stored under KEY, if any
+  br-get-external-id BRIDGE  every KEY=VALUE stored on BRIDGE
 
-Interface commands (a bond consists of multiple interfaces):
-  list-ifaces BRIDGE          print the names of all interfaces on BRIDGE
-  iface-to-br IFACE           print name of bridge that contains IFACE
+Ports (a bond counts as one port):
+  list-ports BRIDGE           ports of BRIDGE, without its local port
+  add-port BRIDGE PORT        attach device PORT to BRIDGE; COL=VALUE arguments after
+                              PORT set Port columns (--may-exist)
+  add-bond BRIDGE PORT IFACE...  bonded PORT made of two or more IFACEs
+                              (--may-exist, --fake-iface)
+  add-bond-iface BOND IFACE   add interface IFACE to bond BOND (--may-exist)
+  del-bond-iface [BOND] IFACE  take IFACE out of its bond (--if-exists)
+  del-port [BRIDGE] PORT      detach PORT, bonded or not (--if-exists, --with-iface)
+  port-to-br PORT             bridge PORT is on
 
-Controller commands:
-  get-controller BRIDGE      print the controllers for BRIDGE
-  del-controller BRIDGE      delete the controllers for BRIDGE
+Interfaces (a bond has several):
+  list-ifaces BRIDGE          interfaces on BRIDGE's ports, without its local one
+  iface-to-br IFACE           bridge IFACE is on
+
+OpenFlow controllers and fail mode:
+  get-controller BRIDGE      controller targets of BRIDGE
+  del-controller BRIDGE      forget BRIDGE's controllers
   [--inactivity-probe=MSECS]
-  set-controller BRIDGE TARGET...  set the controllers for BRIDGE
-  get-fail-mode BRIDGE       print the fail-mode for BRIDGE
-  del-fail-mode BRIDGE       delete the fail-mode for BRIDGE
-  set-fail-mode BRIDGE MODE  set the fail-mode for BRIDGE to MODE
+  set-controller BRIDGE TARGET...  replace BRIDGE's controllers with TARGETs
+  get-fail-mode BRIDGE       "standalone", "secure" or nothing if unset
+  del-fail-mode BRIDGE       unset BRIDGE's fail mode
+  set-fail-mode BRIDGE MODE  MODE is "standalone" or "secure"
 
-Manager commands:
-  get-manager                print the managers
-  del-manager                delete the managers
+OVSDB managers:
+  get-manager                manager targets
+  del-manager                forget all managers
   [--inactivity-probe=MSECS]
-  set-manager TARGET...      set the list of managers to TARGET...
+  set-manager TARGET...      replace the managers with TARGETs
 
-SSL commands:
-  get-ssl                     print the SSL configuration
-  del-ssl                     delete the SSL configuration
-  set-ssl PRIV-KEY CERT CA-CERT  set the SSL configuration
+SSL:
+  get-ssl                     show the key, certificate and CA certificate in use
+  del-ssl                     remove the SSL settings
+  set-ssl PRIV-KEY CERT CA-CERT  use these files (--bootstrap: get CA-CERT from the peer)
 
-Auto Attach commands:
-  add-aa-mapping BRIDGE I-SID VLAN   add Auto Attach mapping to BRIDGE
-  del-aa-mapping BRIDGE I-SID VLAN   delete Auto Attach mapping VLAN from BRIDGE
-  get-aa-mapping BRIDGE              get Auto Attach mappings from BRIDGE
+Auto Attach (I-SID to VLAN mappings):
+  add-aa-mapping BRIDGE I-SID VLAN   map I-SID to VLAN on BRIDGE
+  del-aa-mapping BRIDGE I-SID VLAN   remove that mapping (and any other sharing its
+                                     I-SID or VLAN)
+  get-aa-mapping BRIDGE              "I-SID VLAN" per mapping
 
-Switch commands:
-  emer-reset                  reset switch to known good state
+Datapaths (named by their key in Open_vSwitch's datapaths column):
+  add-zone-tp DATAPATH zone=ZONE_ID KEY=SECONDS...  conntrack timeouts for zone
+                              ZONE_ID, e.g. tcp_established=300 (--may-exist)
+  del-zone-tp DATAPATH zone=ZONE_ID  drop the zone's timeout policy (--if-exists)
+  list-zone-tp DATAPATH       each zone with its timeouts
+  list-dp-cap DATAPATH        the datapath's reported capabilities as KEY=VALUE
 
-Database commands:
-  list TBL [REC]              list RECord (or all records) in TBL
-  find TBL CONDITION...       list records satisfying CONDITION in TBL
-  get TBL REC COL[:KEY]       print values of COLumns in RECord in TBL
-  set TBL REC COL[:KEY]=VALUE set COLumn values in RECord in TBL
-  add TBL REC COL [KEY=]VALUE add (KEY=)VALUE to COLumn in RECord in TBL
-  remove TBL REC COL [KEY=]VALUE  remove (KEY=)VALUE from COLumn
-  clear TBL REC COL           clear values from COLumn in RECord in TBL
-  create TBL COL[:KEY]=VALUE  create and initialize new record
-  destroy TBL REC             delete RECord from TBL
-  wait-until TBL REC [COL[:KEY]=VALUE]  wait until condition is true
-Potentially unsafe database commands require --force option.
-Database commands may reference a row in each table in the following ways:
-  AutoAttach:
-    by UUID
-    via "auto_attach" of Bridge with matching "name"
-  Bridge:
-    by UUID
-    by "name"
-  CT_Timeout_Policy:
-    by UUID
-  CT_Zone:
-    by UUID
-  Controller:
-    by UUID
-    via "controller" of Bridge with matching "name"
-  Datapath:
-    by UUID
-  Flow_Sample_Collector_Set:
-    by UUID
-    by "id"
-  Flow_Table:
-    by UUID
-    by "name"
-  IPFIX:
-    by UUID
-    via "ipfix" of Bridge with matching "name"
-  Interface:
-    by UUID
-    by "name"
-  Manager:
-    by UUID
-    by "target"
-  Mirror:
-    by UUID
-    by "name"
-  NetFlow:
-    by UUID
-    via "netflow" of Bridge with matching "name"
-  Open_vSwitch:
-    by UUID
-    as "."
-  Port:
-    by UUID
-    by "name"
-  QoS:
-    by UUID
-    via "qos" of Port with matching "name"
-  Queue:
-    by UUID
-  SSL:
-    by UUID
-    as "."
-  sFlow:
-    by UUID
-    via "sflow" of Bridge with matching "name"
+Generic database commands (TBL, COL may be abbreviated when unambiguous):
+  list TBL [REC]              print REC, or every record of TBL (--columns=COL,...)
+  find TBL CONDITION...       print the records of TBL matching every CONDITION
+  get TBL REC COL[:KEY]       print a column, or one key of a map column
+  set TBL REC COL[:KEY]=VALUE store VALUE in a column (or under KEY)
+  add TBL REC COL [KEY=]VALUE add members to a set or map column
+  remove TBL REC COL [KEY=]VALUE  take members out of a set or map column
+  clear TBL REC COL           empty a set or map column
+  create TBL COL[:KEY]=VALUE  insert a record (--id=@NAME to refer to it later)
+  destroy TBL REC             delete REC (--all: every record of TBL)
+  wait-until TBL REC [COL[:KEY]=VALUE]  block until REC exists and matches
+  comment [ARG]...            no effect; shows up in the database log
+Records (REC) are named by UUID, or a unique UUID prefix of 4+ digits, or:
+  Open_vSwitch, SSL                            "." (the single record)
+  Bridge, Port, Interface, Mirror, Flow_Table  its "name"
+  Manager                                      its "target"
+  Flow_Sample_Collector_Set                    its "id"
+  Controller, NetFlow, sFlow, IPFIX, AutoAttach  name of the Bridge using it
+  QoS                                          name of the Port using it
+Other tables (Queue, Datapath, CT_Zone, CT_Timeout_Policy) take UUIDs only.
 
 Options:
-  --db=DATABASE               connect to DATABASE
-                              (default: ${defaultDb})
-  --no-wait                   do not wait for ovs-vswitchd to reconfigure
-  --retry                     keep trying to connect to server forever
-  -t, --timeout=SECS          wait at most SECS seconds for ovs-vswitchd
-  --dry-run                   do not commit changes to database
-  --oneline                   print exactly one line of output per command
+  --db=DATABASE               database to use (default: ${defaultDb})
+  --no-wait                   return once the database is updated, without waiting
+                              for the switch to apply the change
+  --retry                     if the database is unreachable, keep trying
+  -t, --timeout=SECS          give up after SECS seconds
+  --dry-run                   run the commands but abort the transaction
+  --oneline                   each command's output on one line, newlines as \\n
 
-Output formatting options:
-  -f, --format=FORMAT         set output formatting to FORMAT
-                              ("table", "html", "csv", or "json")
-  -d, --data=FORMAT           set table cell output formatting to
-                              FORMAT ("string", "bare", or "json")
-  --no-headings               omit table heading row
-  --pretty                    pretty-print JSON in output
-  --bare                      equivalent to "--format=list --data=bare --no-headings"
+Output format (for list and find):
+  -f, --format=FORMAT         "list" (default), "table", "html", "csv" or "json"
+  -d, --data=FORMAT           cell contents as "string" (default), "bare" or "json"
+  --no-headings               leave out column headings
+  --pretty                    indent JSON output
+  --bare                      short for --format=list --data=bare --no-headings
+  --max-column-width=N        truncate table cells to N characters
 
-Logging options:
-  -vSPEC, --verbose=SPEC   set logging levels
-  -v, --verbose            set maximum verbosity level
-  --log-file[=FILE]        enable logging to specified FILE
-                           (default: ${logDir}/${prog}.log)
-  --syslog-method=(libc|unix:file|udp:ip:port)
-                           specify how to send messages to syslog daemon
-  --syslog-target=HOST:PORT  also send syslog msgs to HOST:PORT via UDP
-  --no-syslog             equivalent to --verbose=vsctl:syslog:warn
+Logging:
+  -vSPEC, --verbose=SPEC      set log levels, e.g. -vvsctl:console:dbg
+  -v, --verbose               log everything
+  --log-file[=FILE]           also log to FILE (default: ${logDir}/${prog}.log)
+  --syslog-method=(libc|unix:file|udp:ip:port)  how to reach syslog
+  --syslog-target=HOST:PORT   copy syslog messages to HOST:PORT over UDP
+  --no-syslog                 same as --verbose=vsctl:syslog:warn
 
-Active database connection methods:
-  tcp:HOST:PORT           PORT at remote HOST
-  ssl:HOST:PORT           SSL PORT at remote HOST
-  unix:FILE               Unix domain socket named FILE
-Passive database connection methods:
-  ptcp:PORT[:IP]          listen to TCP PORT on IP
-  pssl:PORT[:IP]          listen for SSL on PORT on IP
-  punix:FILE              listen on Unix domain socket FILE
-PKI configuration (required to use SSL):
-  -p, --private-key=FILE  file with private key
-  -c, --certificate=FILE  file with certificate for private key
-  -C, --ca-cert=FILE      file with peer CA certificate
-  --bootstrap-ca-cert=FILE  file with peer CA certificate to read or create
-SSL options:
-  --ssl-protocols=PROTOS  list of SSL protocols to enable
-  --ssl-ciphers=CIPHERS   list of SSL ciphers to enable
+Database addresses (--db):
+  tcp:HOST:PORT           connect over TCP
+  ssl:HOST:PORT           connect over SSL
+  unix:FILE               connect to a Unix socket
+  ptcp:PORT[:IP]          wait for the server to connect, over TCP
+  pssl:PORT[:IP]          the same over SSL
+  punix:FILE              the same on a Unix socket
+SSL keys and certificates (needed for ssl: and pssl:):
+  -p, --private-key=FILE  our private key
+  -c, --certificate=FILE  our certificate
+  -C, --ca-cert=FILE      CA certificate to check the peer against
+  --bootstrap-ca-cert=FILE  as --ca-cert, but fetched from the peer on first use
+  --ssl-protocols=PROTOS  SSL/TLS protocol versions to allow
+  --ssl-ciphers=CIPHERS   cipher list to allow
 
 Other options:
-  -h, --help                  display this help message
-  -V, --version               display version information
+  -h, --help                  this text
+  -V, --version               version of ${prog} and of the database schema
 `;
 }

@@ -7,6 +7,8 @@ import type { CommandContext, DbContext } from './context.js';
 import { VsctlExit, getTable } from './context.js';
 import { escapeArgs } from './cmdline.js';
 import { setColumn } from './dbcmds.js';
+import type { ZoneEdits } from './dpcmds.js';
+import { DATAPATH_COMMANDS, sortUniquePairs } from './dpcmds.js';
 import { VsctlError, compareAtoms } from './values.js';
 
 interface VBridge {
@@ -42,6 +44,8 @@ export class VsctlState {
   verifiedPorts = false;
   /** Interfaces inserted by this invocation, checked after ovs-vswitchd reconfigures. */
   readonly newIfaces: string[] = [];
+  /** ct_zones edits per Datapath uuid (see dpcmds.ts). */
+  readonly zoneEdits = new Map<string, ZoneEdits>();
 
   constructor(
     readonly db: DbContext,
@@ -721,20 +725,65 @@ function cmdEmerReset(st: VsctlState): void {
   st.invalidate();
 }
 
-function autoAttach(st: VsctlState, ctx: CommandContext): IdlRow | undefined {
-  const br = st.findBridge(ctx.argv[1], true) as VBridge;
-  if (!br.cfg) return undefined;
-  st.db.verify(br.cfg, 'auto_attach');
-  return st.rowsOf('AutoAttach', br.cfg, 'auto_attach')[0];
+/**
+ * An I-SID or VLAN argument, read as strtoull reads it (blanks, a sign,
+ * decimal digits, trailing text ignored, saturating at 2^64-1) and then held
+ * in an int64, so "-1" and anything too large both become -1.
+ */
+function parseAaNumber(arg: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?)([0-9]+)/.exec(arg);
+  if (!m) throw new VsctlError(`Invalid argument ${arg}`);
+  let v = BigInt(m[2]);
+  if (v >= 1n << 64n) v = (1n << 64n) - 1n;
+  else if (m[1] === '-') v = -v;
+  return Number(BigInt.asIntN(64, v));
+}
+
+/** The real bridge behind `name` (a VLAN bridge stands for its parent). */
+function aaBridge(st: VsctlState, name: string): IdlRow {
+  const br = st.findBridge(name, true) as VBridge;
+  return (br.parent ?? br).cfg as IdlRow;
+}
+
+function mappingPairs(d: Datum): [Atom, Atom][] {
+  return d.keys.map((k, i) => [k, (d.values ?? [])[i]]);
+}
+
+function cmdAddAaMapping(st: VsctlState, ctx: CommandContext): void {
+  const isid = parseAaNumber(ctx.argv[2]);
+  const vlan = parseAaNumber(ctx.argv[3]);
+  const br = aaBridge(st, ctx.argv[1]);
+  let aa = st.rowsOf('AutoAttach', br, 'auto_attach')[0];
+  if (!aa) {
+    aa = st.db.insert('AutoAttach');
+    st.db.set(br, 'auto_attach', { keys: [aa.uuid], values: null });
+  }
+  // A repeated I-SID keeps its smallest VLAN, as OVS's sort-and-dedup of the map does.
+  const pairs = mappingPairs(st.db.get(aa, 'mappings'));
+  pairs.push([isid, vlan]);
+  st.db.set(aa, 'mappings', sortUniquePairs(pairs, 'integer', 'integer'));
+}
+
+function cmdDelAaMapping(st: VsctlState, ctx: CommandContext): void {
+  const isid = parseAaNumber(ctx.argv[2]);
+  const vlan = parseAaNumber(ctx.argv[3]);
+  const br = aaBridge(st, ctx.argv[1]);
+  const aa = st.rowsOf('AutoAttach', br, 'auto_attach')[0];
+  if (!aa) return;
+  const pairs = mappingPairs(st.db.get(aa, 'mappings'));
+  if (!pairs.some(([k, v]) => k === isid && v === vlan)) return;
+  // ovs-vsctl drops every mapping that shares the I-SID or the VLAN, not just the pair.
+  const kept = pairs.filter(([k, v]) => k !== isid && v !== vlan);
+  st.db.set(aa, 'mappings', { keys: kept.map((p) => p[0]), values: kept.map((p) => p[1]) });
 }
 
 function cmdGetAaMapping(st: VsctlState, ctx: CommandContext): void {
-  const aa = autoAttach(st, ctx);
+  const br = aaBridge(st, ctx.argv[1]);
+  st.db.verify(br, 'auto_attach');
+  const aa = st.rowsOf('AutoAttach', br, 'auto_attach')[0];
   if (!aa) return;
-  const m = st.db.get(aa, 'mappings');
-  m.keys.forEach((k, i) => {
-    ctx.output += `${k as number} ${(m.values ?? [])[i] as number}\n`;
-  });
+  st.db.verify(aa, 'mappings');
+  for (const [k, v] of mappingPairs(st.db.get(aa, 'mappings'))) ctx.output += `${k as number} ${v as number}\n`;
 }
 
 /** Runs an Open vSwitch command; returns false if `name` is not one. */
@@ -785,7 +834,10 @@ export function runVsctlCommand(st: VsctlState, ctx: CommandContext, name: strin
     'del-ssl': cmdDelSsl,
     'set-ssl': cmdSetSsl,
     'emer-reset': cmdEmerReset,
+    'add-aa-mapping': cmdAddAaMapping,
+    'del-aa-mapping': cmdDelAaMapping,
     'get-aa-mapping': cmdGetAaMapping,
+    ...DATAPATH_COMMANDS,
   };
   const h = handlers[name];
   if (!h) return false;
