@@ -82,8 +82,12 @@ let server: DbServer;
 let env: NodeJS.ProcessEnv;
 const idls: Idl[] = [];
 
+/** TSW_IDL_SERVER=tsw runs every scenario against tsw-dbserver (db-idl-tsw.test.ts does). */
+const SERVER = process.env.TSW_IDL_SERVER === 'tsw' ? 'tsw' : 'ovs';
+
 function serverCommand(): string[] {
-  return ovsdbServerCommand(dir, db, join(dir, 'db.sock'));
+  const argv = ovsdbServerCommand(dir, db, join(dir, 'db.sock'));
+  return SERVER === 'tsw' ? [process.execPath, 'bin/tsw-dbserver', ...argv.slice(1)] : argv;
 }
 
 function vsctl(...args: string[]): string {
