@@ -2,9 +2,9 @@
 // the transaction being built (rows inserted, written or deleted by earlier
 // commands of the same invocation are visible to later ones, as in OVS's IDL),
 // plus ovs-vsctl's rules for naming tables, columns and records.
-import type { Datum } from '../../db/datum.js';
-import type { Idl, IdlRow, IdlTxn, TxnRow } from '../../db/idl.js';
-import type { ColumnSchema, ColumnType, DatabaseSchema, TableSchema } from '../../db/schema.js';
+import type { Datum } from '../../db/index.js';
+import type { Idl, IdlRow, IdlTxn, TxnRow } from '../../db/index.js';
+import type { ColumnSchema, ColumnType, DatabaseSchema, TableSchema } from '../../db/index.js';
 import type { Command } from './cmdline.js';
 import type { Table } from './output.js';
 import { SymbolTable, VsctlError, isUuid } from './values.js';

@@ -1,8 +1,8 @@
 // The generic database commands shared by OVS's *ctl tools: list, find, get,
 // set, add, remove, clear, create, destroy, wait-until, comment, and show.
-import type { Datum } from '../../db/datum.js';
-import type { IdlRow } from '../../db/idl.js';
-import type { ColumnSchema, ColumnType, DatabaseSchema, TableSchema } from '../../db/schema.js';
+import type { Datum } from '../../db/index.js';
+import type { IdlRow } from '../../db/index.js';
+import type { ColumnSchema, ColumnType, DatabaseSchema, TableSchema } from '../../db/index.js';
 import type { CommandContext } from './context.js';
 import { getColumn, getTable, sortedColumns } from './context.js';
 import type { Cell, Table } from './output.js';

@@ -2,8 +2,8 @@
 // del-zone-tp, list-zone-tp) and list-dp-cap. A datapath is named by its key
 // in Open_vSwitch.datapaths; its ct_zones map a zone id to a CT_Zone row whose
 // timeout_policy points at a CT_Timeout_Policy.
-import type { Atom, Datum } from '../../db/datum.js';
-import type { IdlRow } from '../../db/idl.js';
+import type { Atom, Datum } from '../../db/index.js';
+import type { IdlRow } from '../../db/index.js';
 import type { CommandContext } from './context.js';
 import { hmapOrder, ovsHashString } from './context.js';
 import { VsctlError, compareAtoms } from './values.js';

@@ -3,10 +3,10 @@
 // when the server reports a concurrent change), prints their output and,
 // unless --no-wait, waits for the switch to apply the new configuration.
 import { readFileSync } from 'node:fs';
-import type { DatabaseSchema } from '../../db/schema.js';
-import { parseSchema } from '../../db/schema.js';
-import { Idl } from '../../db/idl.js';
-import type { IdlRow, TxnResult } from '../../db/idl.js';
+import type { DatabaseSchema } from '../../db/index.js';
+import { parseSchema } from '../../db/index.js';
+import { Idl } from '../../db/index.js';
+import type { IdlRow, TxnResult } from '../../db/index.js';
 import { logdir, rundir } from '../../lib/dirs.js';
 import type { Command, GlobalOptions } from './cmdline.js';
 import { COMMANDS, GetoptError, OptionAction, defaultOptions, escapeArgs, parseCommands, parseGlobalOptions } from './cmdline.js';

@@ -1,7 +1,7 @@
 // Tabular output for list/find: the list, table, csv, html and json layouts
 // of OVS's lib/table.c, with cells rendered as string, bare or JSON data.
-import type { Datum } from '../../db/datum.js';
-import type { ColumnType } from '../../db/schema.js';
+import type { Datum } from '../../db/index.js';
+import type { ColumnType } from '../../db/index.js';
 import type { TableStyle } from './cmdline.js';
 import { datumToBare, datumToJson, datumToString, serializeJson } from './values.js';
 

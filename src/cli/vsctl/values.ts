@@ -2,8 +2,9 @@
 // quoted strings and `@name` symbols into datums, and printing datums back
 // the way OVS's ovsdb_datum_to_string / to_bare / to_json do.
 import { randomUUID } from 'node:crypto';
-import type { Atom, Datum } from '../../db/datum.js';
-import type { AtomicType, BaseType, ColumnType } from '../../db/schema.js';
+import type { Atom, Datum } from '../../db/index.js';
+import type { AtomicType, BaseType, ColumnType } from '../../db/index.js';
+import { stringNeedsQuotes } from '../../db/index.js';
 
 /** An error whose message is printed verbatim after "tsw-vsctl: ". */
 export class VsctlError extends Error {}
@@ -89,11 +90,6 @@ export function formatG(x: number, prec = 15): string {
     return `${strip(mant)}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
   }
   return strip(x.toFixed(Math.max(0, prec - 1 - exp)));
-}
-
-function stringNeedsQuotes(s: string): boolean {
-  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(s)) return true;
-  return s === 'true' || s === 'false' || isUuid(s);
 }
 
 /** OVS's JSON string serialization (escapes only what JSON requires). */
@@ -212,35 +208,7 @@ export function serializeJson(j: JsonOut, pretty = false, depth = 0): string {
   );
 }
 
-export function emptyDatum(): Datum {
-  return { keys: [], values: null };
-}
-
-export function defaultAtom(type: AtomicType): Atom {
-  switch (type) {
-    case 'integer':
-    case 'real':
-      return 0;
-    case 'boolean':
-      return false;
-    case 'string':
-      return '';
-    case 'uuid':
-      return '00000000-0000-0000-0000-000000000000';
-  }
-}
-
-export function defaultDatum(type: ColumnType): Datum {
-  if (type.min === 0) return { keys: [], values: isMapType(type) ? [] : null };
-  return {
-    keys: [defaultAtom(type.key.type)],
-    values: type.value ? [defaultAtom(type.value.type)] : null,
-  };
-}
-
-export function datumIsDefault(type: ColumnType, d: Datum): boolean {
-  return datumCompare(type, d, defaultDatum(type)) === 0;
-}
+export { datumIsDefault } from '../../db/index.js';
 
 /** ovsdb_datum_compare_3way: by size, then keys, then values. */
 export function datumCompare(type: ColumnType, a: Datum, b: Datum): number {

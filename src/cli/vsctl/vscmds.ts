@@ -1,8 +1,8 @@
 // The Open vSwitch specific commands (bridges, ports, bonds, interfaces,
 // controllers, managers, SSL, emer-reset) over a cache of the bridge/port/
 // interface tree, including VLAN "fake" bridges, built as ovs-vsctl builds it.
-import type { Atom, Datum } from '../../db/datum.js';
-import type { IdlRow } from '../../db/idl.js';
+import type { Atom, Datum } from '../../db/index.js';
+import type { IdlRow } from '../../db/index.js';
 import type { CommandContext, DbContext } from './context.js';
 import { VsctlExit, getTable } from './context.js';
 import { escapeArgs } from './cmdline.js';
