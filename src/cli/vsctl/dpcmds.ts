@@ -7,7 +7,7 @@ import type { IdlRow } from '../../db/index.js';
 import type { CommandContext } from './context.js';
 import { hmapOrder, ovsHashString } from './context.js';
 import { VsctlError, compareAtoms } from './values.js';
-import type { VsctlState } from './vscmds.js';
+import type { VsctlState } from './bridge-tree.js';
 
 /** How ovs-vsctl prints an int64 with PRIu64. */
 function asUnsigned(v: number): string {

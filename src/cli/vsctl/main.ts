@@ -16,7 +16,8 @@ import { postCreate, preDbCommand, runDbCommand } from './dbcmds.js';
 import { usageText } from './help.js';
 import { TablePrinter } from './output.js';
 import { SymbolTable, TxnError, VsctlError, serializeJson } from './values.js';
-import { VsctlState, runVsctlCommand } from './vscmds.js';
+import { runVsctlCommand } from './vscmds.js';
+import { VsctlState } from './bridge-tree.js';
 
 const PROGRAM = 'tsw-vsctl';
 const OVS_VERSION = '3.1.0';
