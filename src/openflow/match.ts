@@ -144,6 +144,7 @@ function readTlvs(r: Reader): Match {
 /** A single OXM entry with the codes of `version` (set_field's payload). */
 export function oxmEntry(version: number): Codec<OxmEntry> {
   return {
+    shape: { t: 'named', name: 'oxmEntry', version },
     size: (e) => {
       const f = fieldOf(e.field);
       return entrySize(f, codeFor(f, version), e.mask !== undefined);
@@ -160,6 +161,7 @@ export function tlvFields(version: number): Codec<Match> {
   let c = tlvCache.get(version);
   if (!c) {
     c = {
+      shape: { t: 'named', name: 'tlvMatch', version },
       size: (m) => tlvSize(m, version),
       write: (w, m) => writeTlvs(w, m, version),
       read: (r) => readTlvs(r),
@@ -179,6 +181,7 @@ export function oxmMatch(version: number): Codec<Match> {
   let c = oxmCache.get(version);
   if (!c) {
     c = {
+      shape: { t: 'named', name: 'oxmMatch', version },
       size: (m) => padTo(4 + tlvSize(m, version), 8),
       write: (w, m) => {
         const n = 4 + tlvSize(m, version);
@@ -321,6 +324,7 @@ function wildBitsOf(fm: FieldMatch | undefined, name: string): number {
  * for already-normal matches.
  */
 export const of10Match: Codec<Match> = {
+  shape: { t: 'named', name: 'of10Match' },
   fixed: OF10_MATCH_LEN,
   size: () => OF10_MATCH_LEN,
   read: (r0) => {

@@ -2,14 +2,29 @@
 // header type number and the body's field table. encodeMessage and
 // decodeMessage are the only two functions that walk it.
 
-import { NXET_VENDOR, OfError, OFPET_EXPERIMENTER, errorName, type ErrorWire, type OfErrorName } from './errors.js';
+import { NX_VENDOR_ID, NXET_VENDOR, OfError, OFPET_EXPERIMENTER, errorName, type ErrorWire, type OfErrorName } from './errors.js';
 import { actionList, instructionList, type Action10 } from './actions.js';
 import { of10Match, oxmMatch, type Match } from './match.js';
 import { multipartCodec, type MultipartReply, type MultipartRequest } from './multipart.js';
+import {
+  flowRemoved15, packetIn10, packetIn13, packetOut10, packetOut11, packetOut15,
+  type FlowRemoved15, type PacketIn, type PacketOut,
+} from './packet.js';
+import {
+  groupMod11, groupMod15, meterMod, portMod10, portMod11, portMod14, tableMod11, tableMod14,
+  type GroupMod, type MeterMod, type PortMod, type TableMod,
+} from './mods.js';
+import {
+  async13, async14, bundleControl, experimenterOnlyProps, queueGetConfigReply10, queueGetConfigReply11, queueGetConfigRequest10,
+  queueGetConfigRequest11, role, roleStatus, tableStatus,
+  type AsyncConfig13, type AsyncConfig14, type BundleControl, type QueueGetConfigReply, type QueueGetConfigRequest,
+  type RoleRequest, type RoleStatus, type TableStatus,
+} from './controller.js';
+import { nxMessage, nxMessageTables, type NxBodies } from './nicira.js';
 import { port10, portCodec, type Port, type Port10 } from './port.js';
 import {
-  Reader, Writer, list, pad, rest, struct, tlvList, u16, u32, u64, u8,
-  type Codec, type RawTlv, type StructValue,
+  Reader, Writer, list, pad, padTo, rest, struct, tlvList, u16, u32, u64, u8,
+  type Codec, type RawTlv, type Shape, type StructValue, type ValueOf,
 } from './wire.js';
 
 export const OFP10_VERSION = 1;
@@ -45,6 +60,7 @@ export interface Hello {
 }
 
 const hello: Codec<Hello> = {
+  shape: { t: 'named', name: 'hello' },
   size: (v) => helloElements.size(v.elements) + (v.unparsed?.length ?? 0),
   write: (w, v) => {
     helloElements.write(w, v.elements);
@@ -77,6 +93,7 @@ function isErrorExp(v: ErrorBody): v is ErrorExp {
 }
 
 const error12: Codec<ErrorBody> = {
+  shape: { t: 'named', name: 'error12' },
   size: (v) => (isErrorExp(v) ? errorExp.size(v) : errorStd.size(v)),
   write: (w, v) => {
     if (isErrorExp(v)) errorExp.write(w, v);
@@ -156,8 +173,8 @@ function flowRemoved13Fields(version: number) {
 }
 export type FlowRemoved10 = StructValue<typeof flowRemoved10Fields> & { match: Match };
 export type FlowRemoved13 = StructValue<ReturnType<typeof flowRemoved13Fields>> & { match: Match };
-/** OFPT_FLOW_REMOVED (OF1.0, OF1.3, OF1.4; OF1.5's OXS statistics form is not here yet). */
-export type FlowRemoved = FlowRemoved10 | FlowRemoved13;
+/** OFPT_FLOW_REMOVED (OF1.0, OF1.1-1.4, and OF1.5 with OXS statistics). */
+export type FlowRemoved = FlowRemoved10 | FlowRemoved13 | FlowRemoved15;
 
 export const OFPFC_ADD = 0;
 export const OFPFC_MODIFY = 1;
@@ -216,6 +233,66 @@ function portStatus(version: number): Codec<PortStatus> {
   return struct({ reason: u8, _pad: pad(7), desc: portCodec(version) }, { what: 'ofp_port_status' });
 }
 
+/** A whole message inside another (BUNDLE_ADD_MESSAGE, REQUESTFORWARD): its own header says its length. */
+const innerMessage: Codec<OfMessage> = {
+  shape: { t: 'named', name: 'message' },
+  size: (m) => encodeMessage(m).length,
+  write: (w, m) => w.bytes(encodeMessage(m)),
+  read: (r) => {
+    if (r.remaining < OFP_HEADER_LEN) throw new OfError('OFPBFC_MSG_BAD_LEN', 'inner message shorter than a header');
+    const len = r.dv.getUint16(r.pos + 2);
+    if (len < OFP_HEADER_LEN || len > r.remaining) throw new OfError('OFPBFC_MSG_BAD_LEN', `inner message length ${len}`);
+    return decodeMessage(r.bytes(len));
+  },
+};
+
+export interface BundleAdd {
+  readonly bundle_id: number;
+  readonly flags: number;
+  readonly message: OfMessage;
+  readonly properties: ValueOf<typeof experimenterOnlyProps>;
+}
+
+/** OFPT_BUNDLE_ADD_MESSAGE: the message, then (padded to 8, only when present) properties. */
+const bundleAdd: Codec<BundleAdd> = {
+  shape: {
+    t: 'struct',
+    fields: [['bundle_id', u32.shape as Shape], ['flags', u16.shape as Shape], ['message', innerMessage.shape as Shape], ['properties', experimenterOnlyProps.shape as Shape]],
+  },
+  size: (v) => {
+    const n = 8 + innerMessage.size(v.message);
+    return v.properties.length ? padTo(n, 8) + experimenterOnlyProps.size(v.properties) : n;
+  },
+  write: (w, v) => {
+    const start = w.pos;
+    w.u32(v.bundle_id);
+    w.zeros(2);
+    w.u16(v.flags);
+    innerMessage.write(w, v.message);
+    if (v.properties.length) {
+      const n = w.pos - start;
+      w.zeros(padTo(n, 8) - n);
+      experimenterOnlyProps.write(w, v.properties);
+    }
+  },
+  read: (r) => {
+    const start = r.pos;
+    const bundle_id = r.u32();
+    r.take(2);
+    const flags = r.u16();
+    const message = innerMessage.read(r);
+    let properties: BundleAdd['properties'] = [];
+    if (r.remaining > 0) {
+      const n = r.pos - start;
+      r.take(padTo(n, 8) - n, 'bundle padding');
+      properties = experimenterOnlyProps.read(r);
+    }
+    return { bundle_id, flags, message, properties };
+  },
+};
+
+const requestForward = struct({ request: innerMessage }, { what: 'ofp_requestforward' });
+
 // ---------------------------------------------------------------- the table
 
 /** Message kind → body type. Kinds are the OF1.3 names; OF1.0 VENDOR is EXPERIMENTER. */
@@ -238,6 +315,37 @@ export interface MessageBodies {
   /** OF1.0 STATS_REQUEST / OF1.3+ MULTIPART_REQUEST. */
   MULTIPART_REQUEST: MultipartRequest;
   MULTIPART_REPLY: MultipartReply;
+  PACKET_IN: PacketIn;
+  PACKET_OUT: PacketOut;
+  PORT_MOD: PortMod;
+  TABLE_MOD: TableMod;
+  GROUP_MOD: GroupMod;
+  METER_MOD: MeterMod;
+  QUEUE_GET_CONFIG_REQUEST: QueueGetConfigRequest;
+  QUEUE_GET_CONFIG_REPLY: QueueGetConfigReply;
+  ROLE_REQUEST: RoleRequest;
+  ROLE_REPLY: RoleRequest;
+  ROLE_STATUS: RoleStatus;
+  GET_ASYNC_REQUEST: Empty;
+  /** OF1.3 bitmask pairs, OF1.4+ properties. */
+  GET_ASYNC_REPLY: AsyncConfig13 | AsyncConfig14;
+  SET_ASYNC: AsyncConfig13 | AsyncConfig14;
+  TABLE_STATUS: TableStatus;
+  REQUESTFORWARD: { request: OfMessage };
+  BUNDLE_CONTROL: BundleControl;
+  BUNDLE_ADD_MESSAGE: BundleAdd;
+  NXT_ROLE_REQUEST: NxBodies['NXT_ROLE_REQUEST'];
+  NXT_ROLE_REPLY: NxBodies['NXT_ROLE_REPLY'];
+  NXT_SET_FLOW_FORMAT: NxBodies['NXT_SET_FLOW_FORMAT'];
+  NXT_FLOW_MOD: NxBodies['NXT_FLOW_MOD'];
+  NXT_FLOW_REMOVED: NxBodies['NXT_FLOW_REMOVED'];
+  NXT_FLOW_MOD_TABLE_ID: NxBodies['NXT_FLOW_MOD_TABLE_ID'];
+  NXT_SET_PACKET_IN_FORMAT: NxBodies['NXT_SET_PACKET_IN_FORMAT'];
+  NXT_PACKET_IN: NxBodies['NXT_PACKET_IN'];
+  NXT_FLOW_AGE: NxBodies['NXT_FLOW_AGE'];
+  NXT_SET_ASYNC_CONFIG: NxBodies['NXT_SET_ASYNC_CONFIG'];
+  NXT_SET_CONTROLLER_ID: NxBodies['NXT_SET_CONTROLLER_ID'];
+  NXT_PACKET_IN2: NxBodies['NXT_PACKET_IN2'];
 }
 export type MessageKind = keyof MessageBodies;
 
@@ -248,15 +356,31 @@ export type OfMessage = {
 /** The message of kind K (for narrowing helpers). */
 export type MessageOf<K extends MessageKind> = Extract<OfMessage, { kind: K }>;
 
-interface Row {
+/** One layout of one message kind: header type, the versions that use it, the body codec. */
+export interface MessageRow {
   readonly kind: MessageKind;
   readonly type: number;
   readonly versions: readonly number[];
   readonly body: Codec<unknown>;
+  /** Vendor messages: the (vendor, subtype) that selects this row among experimenter messages. */
+  readonly exp?: { readonly vendor: number; readonly subtype: number };
 }
+type Row = MessageRow;
 
 function row<K extends MessageKind>(kind: K, type: number, versions: readonly number[], body: Codec<MessageBodies[K]>): Row {
   return { kind, type, versions, body };
+}
+
+function nxRows(): Row[] {
+  const out: Row[] = [];
+  for (const v of ALL) {
+    for (const [kind, [subtype, fields]] of Object.entries(nxMessageTables(v))) {
+      // NXT_SET_FLOW_FORMAT exists only in OF1.0 (OVS: "NXT 1.0 (12)").
+      if (kind === 'NXT_SET_FLOW_FORMAT' && v !== 1) continue;
+      out.push({ kind: kind as MessageKind, type: 4, versions: [v], body: nxMessage(subtype, fields, kind), exp: { vendor: NX_VENDOR_ID, subtype } });
+    }
+  }
+  return out;
 }
 
 /** HELLO and ERROR must be understood in any version, so that negotiation can fail politely. */
@@ -288,14 +412,52 @@ const ROWS: Row[] = [
   row('BARRIER_REPLY', 19, [1], empty),
   row('BARRIER_REQUEST', 20, OF13_UP, empty),
   row('BARRIER_REPLY', 21, OF13_UP, empty),
+  row('FLOW_REMOVED', 11, [6], flowRemoved15),
+  row('PACKET_IN', 10, [1], packetIn10),
+  ...OF13_UP.map((v) => row('PACKET_IN', 10, [v], packetIn13(v))),
+  row('PACKET_OUT', 13, [1], packetOut10),
+  ...[4, 5].map((v) => row('PACKET_OUT', 13, [v], packetOut11(v))),
+  row('PACKET_OUT', 13, [6], packetOut15(6)),
+  row('PORT_MOD', 15, [1], portMod10),
+  row('PORT_MOD', 16, [4], portMod11),
+  row('PORT_MOD', 16, [5, 6], portMod14),
+  row('TABLE_MOD', 17, [4], tableMod11),
+  row('TABLE_MOD', 17, [5, 6], tableMod14),
+  ...[4, 5].map((v) => row('GROUP_MOD', 15, [v], groupMod11(v))),
+  row('GROUP_MOD', 15, [6], groupMod15),
+  row('METER_MOD', 29, OF13_UP, meterMod),
+  row('QUEUE_GET_CONFIG_REQUEST', 20, [1], queueGetConfigRequest10),
+  row('QUEUE_GET_CONFIG_REPLY', 21, [1], queueGetConfigReply10),
+  row('QUEUE_GET_CONFIG_REQUEST', 22, [4], queueGetConfigRequest11),
+  row('QUEUE_GET_CONFIG_REPLY', 23, [4], queueGetConfigReply11),
+  row('ROLE_REQUEST', 24, OF13_UP, role),
+  row('ROLE_REPLY', 25, OF13_UP, role),
+  row('GET_ASYNC_REQUEST', 26, OF13_UP, empty),
+  row('GET_ASYNC_REPLY', 27, [4], async13),
+  row('SET_ASYNC', 28, [4], async13),
+  row('GET_ASYNC_REPLY', 27, [5, 6], async14),
+  row('SET_ASYNC', 28, [5, 6], async14),
+  row('ROLE_STATUS', 30, [5, 6], roleStatus),
+  row('TABLE_STATUS', 31, [5, 6], tableStatus),
+  row('REQUESTFORWARD', 32, [5, 6], requestForward),
+  row('BUNDLE_CONTROL', 33, [5, 6], bundleControl),
+  row('BUNDLE_ADD_MESSAGE', 34, [5, 6], bundleAdd),
+  ...nxRows(),
 ];
+
+/** Every row of the message table (tests generate messages from it). */
+export function messageRows(): readonly MessageRow[] {
+  return ROWS;
+}
 
 const HELLO_ROW = ROWS[0];
 const byType = new Map<number, Row>();
 const byKind = new Map<string, Row>();
+const byExp = new Map<string, Row>();
 for (const r of ROWS) {
   for (const v of r.versions) {
-    byType.set(v * 256 + r.type, r);
+    if (r.exp) byExp.set(`${v}:${r.exp.vendor}:${r.exp.subtype}`, r);
+    else byType.set(v * 256 + r.type, r);
     byKind.set(`${v}:${r.kind}`, r);
   }
 }
@@ -347,7 +509,12 @@ export function decodeMessage(buf: Uint8Array): OfMessage {
   const h = decodeHeader(buf);
   if (h.length !== buf.length) throw new OfError('OFPBRC_BAD_LEN', `header says ${h.length} bytes, got ${buf.length}`);
   // A HELLO of any version must decode: negotiation has to see what the peer offers.
-  const spec = h.type === 0 && h.version !== 0 ? HELLO_ROW : byType.get(h.version * 256 + h.type);
+  let spec = h.type === 0 && h.version !== 0 ? HELLO_ROW : byType.get(h.version * 256 + h.type);
+  // Vendor messages: the vendor id and subtype (the first two body words) pick a known layout.
+  if (spec?.kind === 'EXPERIMENTER' && buf.length >= OFP_HEADER_LEN + 8) {
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    spec = byExp.get(`${h.version}:${dv.getUint32(8)}:${dv.getUint32(12)}`) ?? spec;
+  }
   if (!spec) {
     if (!isSupportedVersion(h.version)) throw new OfError('OFPBRC_BAD_VERSION', `version 0x${h.version.toString(16)}`);
     throw new OfError('OFPBRC_BAD_TYPE', `type ${h.type} in version 0x${h.version.toString(16)}`);

@@ -92,11 +92,42 @@ export interface Codec<T> {
   size(v: T): number;
   /** Set when every value encodes to the same number of bytes. */
   readonly fixed?: number;
+  /** What values look like, for generators and printers (tests derive fast-check arbitraries from it). */
+  readonly shape?: Shape;
 }
 
-/** Fields that occupy wire bytes but carry no value of their own (padding, computed lengths). */
+/**
+ * A description of a codec's value, derived from the same tables. `named`
+ * marks leaves with constraints a generic generator cannot know (matches,
+ * OXM entries); the rest is structural.
+ */
+export type Shape =
+  | { readonly t: 'uint'; readonly bits: 8 | 16 | 32; readonly max?: number }
+  | { readonly t: 'u64' }
+  | { readonly t: 'mac' }
+  | { readonly t: 'ipv4' }
+  | { readonly t: 'bytes'; readonly len: number }
+  /** Opaque trailing bytes; when `mod` is set their length is `rem` modulo `mod` (to keep 8-byte alignment). */
+  | { readonly t: 'rest'; readonly mod?: number; readonly rem?: number }
+  | { readonly t: 'str'; readonly len: number }
+  | { readonly t: 'struct'; readonly fields: ReadonlyArray<readonly [string, Shape]> }
+  | { readonly t: 'list'; readonly item: Shape; readonly unique?: string }
+  /** TLVs whose numeric `type` selects a body; other types are raw ({type, data, raw: true}). */
+  | { readonly t: 'tlvs'; readonly known: ReadonlyArray<readonly [number, Shape]>; readonly rawMod: number }
+  /** One of several layouts; the value is the tag's fields plus the layout's. */
+  | { readonly t: 'union'; readonly options: ReadonlyArray<{ readonly tag: Readonly<Record<string, unknown>>; readonly shape: Shape }> }
+  | { readonly t: 'named'; readonly name: string; readonly version?: number };
+
+/** Fields that occupy wire bytes but carry no value of their own (padding, computed lengths and counts, constants). */
 export interface HiddenCodec extends Codec<undefined> {
-  readonly hidden: 'pad' | 'length';
+  readonly hidden: 'pad' | 'length' | 'lengthOf' | 'const';
+  /** lengthOf: the field whose size (or element count) this one holds. */
+  readonly target?: string;
+  readonly width?: 1 | 2 | 4;
+  /** lengthOf: the target is followed by zeros up to this alignment (not counted). */
+  readonly align?: number;
+  /** lengthOf: counts elements instead of bytes. */
+  readonly count?: boolean;
 }
 
 export type ValueOf<C> = C extends Codec<infer T> ? T : never;
@@ -122,8 +153,9 @@ function checkUint(v: number, bits: number, what: string): void {
 }
 
 function uint(bytes: 1 | 2 | 4): Codec<number> {
-  const bits = bytes * 8;
+  const bits = (bytes * 8) as 8 | 16 | 32;
   return {
+    shape: { t: 'uint', bits },
     fixed: bytes,
     size: () => bytes,
     read: (r) => (bytes === 1 ? r.u8() : bytes === 2 ? r.u16() : r.u32()),
@@ -140,6 +172,7 @@ export const u8 = uint(1);
 export const u16 = uint(2);
 export const u32 = uint(4);
 export const u64: Codec<bigint> = {
+  shape: { t: 'u64' },
   fixed: 8,
   size: () => 8,
   read: (r) => r.u64(),
@@ -151,6 +184,7 @@ export const u64: Codec<bigint> = {
 
 /** Ethernet address as lower-case "aa:bb:cc:dd:ee:ff". */
 export const mac: Codec<string> = {
+  shape: { t: 'mac' },
   fixed: 6,
   size: () => 6,
   read: (r) => macToString(r.bytes(6)),
@@ -171,6 +205,7 @@ export function macFromString(s: string): Uint8Array {
 
 /** IPv4 address as dotted quad. */
 export const ipv4: Codec<string> = {
+  shape: { t: 'ipv4' },
   fixed: 4,
   size: () => 4,
   read: (r) => Array.from(r.bytes(4)).join('.'),
@@ -186,6 +221,7 @@ export const ipv4: Codec<string> = {
 /** Fixed-length opaque bytes. */
 export function bytes(len: number): Codec<Uint8Array> {
   return {
+    shape: { t: 'bytes', len },
     fixed: len,
     size: () => len,
     read: (r) => r.bytes(len),
@@ -197,15 +233,22 @@ export function bytes(len: number): Codec<Uint8Array> {
 }
 
 /** Everything up to the end of the enclosing element (offending data, echo payloads). */
-export const rest: Codec<Uint8Array> = {
-  size: (v) => v.length,
-  read: (r) => r.bytes(r.remaining),
-  write: (w, v) => w.bytes(v),
-};
+export const rest: Codec<Uint8Array> = restMod();
+
+/** `rest` whose length is `rem` modulo `mod` in generated values (the wire accepts any length). */
+export function restMod(mod?: number, rem = 0): Codec<Uint8Array> {
+  return {
+    shape: mod ? { t: 'rest', mod, rem } : { t: 'rest' },
+    size: (v) => v.length,
+    read: (r) => r.bytes(r.remaining),
+    write: (w, v) => w.bytes(v),
+  };
+}
 
 /** A NUL-padded fixed-size string (port names, descriptions), latin1 so every byte survives. */
 export function str(len: number): Codec<string> {
   return {
+    shape: { t: 'str', len },
     fixed: len,
     size: () => len,
     read: (r) => {
@@ -245,6 +288,36 @@ export const length16: HiddenCodec = {
   write: (w) => w.zeros(2),
 };
 
+/**
+ * A u8/u16/u32 holding the byte length (or, with `count`, the element count)
+ * of the later field `target` of the same struct: computed when writing, and
+ * when reading it bounds that field. `align` pads the target (uncounted).
+ */
+export function lengthOf(target: string, width: 1 | 2 | 4 = 2, opts: { align?: number; count?: boolean } = {}): HiddenCodec {
+  return {
+    hidden: 'lengthOf', target, width, align: opts.align, count: opts.count,
+    fixed: width,
+    size: () => width,
+    read: (r) => { r.take(width); return undefined; },
+    write: (w) => w.zeros(width),
+  };
+}
+
+/** A field that always holds `value` (vendor ids and subtypes already used for dispatch). */
+export function constant(width: 1 | 2 | 4, value: number): HiddenCodec {
+  return {
+    hidden: 'const',
+    fixed: width,
+    size: () => width,
+    read: (r) => { r.take(width); return undefined; },
+    write: (w) => {
+      if (width === 1) w.u8(value);
+      else if (width === 2) w.u16(value);
+      else w.u32(value);
+    },
+  };
+}
+
 type FieldTable = Record<string, Codec<unknown>>;
 
 /** The value type a field table describes: every field except the hidden ones. */
@@ -270,12 +343,16 @@ export function padTo(n: number, align: number): number {
 
 /**
  * A struct described by an ordered field table. Key order is wire order.
- * With a length16 field the struct is self-sized (a TLV-like record).
+ * With a length16 field the struct is self-sized (a TLV-like record);
+ * lengthOf fields size (or count) a later field and bound it when reading.
  */
 export function struct<F extends FieldTable>(fields: F, opts: StructOptions = {}): Codec<StructValue<F>> {
   const entries = Object.entries(fields);
   const what = opts.what ?? 'struct';
   const lenAt = entries.findIndex(([, c]) => isHidden(c) && c.hidden === 'length');
+  // target field name -> the lengthOf codec that sizes it
+  const sizedBy = new Map<string, HiddenCodec>();
+  for (const [, c] of entries) if (isHidden(c) && c.hidden === 'lengthOf') sizedBy.set(c.target as string, c);
   let fixed: number | undefined = 0;
   for (const [, c] of entries) fixed = fixed !== undefined && c.fixed !== undefined ? fixed + c.fixed : undefined;
   if (fixed !== undefined && opts.align) fixed = padTo(fixed, opts.align);
@@ -283,13 +360,20 @@ export function struct<F extends FieldTable>(fields: F, opts: StructOptions = {}
   for (const [, c] of entries) if (c.fixed !== undefined) minLen += c.fixed;
   const lenError = opts.lenError;
 
+  const fieldSize = (k: string, c: Codec<unknown>, v: unknown): number => {
+    const n = c.size(v);
+    const by = sizedBy.get(k);
+    return by?.align ? padTo(n, by.align) : n;
+  };
   const bodySize = (v: Record<string, unknown>): number => {
     let n = 0;
-    for (const [k, c] of entries) n += c.size(v[k]);
+    for (const [k, c] of entries) n += fieldSize(k, c, v[k]);
     return n;
   };
+  const shape: Shape = { t: 'struct', fields: entries.filter(([, c]) => !isHidden(c)).map(([k, c]) => [k, c.shape ?? { t: 'named', name: k }] as const) };
 
   return {
+    shape,
     fixed,
     size(v) {
       const n = bodySize(v as Record<string, unknown>);
@@ -300,18 +384,36 @@ export function struct<F extends FieldTable>(fields: F, opts: StructOptions = {}
       const start = w.pos;
       const n = bodySize(rec);
       for (const [k, c] of entries) {
-        if (!isHidden(c) && rec[k] === undefined) throw new RangeError(`${what}: missing field ${k}`);
+        if (isHidden(c)) {
+          if (c.hidden === 'lengthOf') {
+            const t = c.target as string;
+            const tv = rec[t];
+            const x = c.count ? (tv as unknown[]).length : (fields[t] as Codec<unknown>).size(tv);
+            if (x >= 2 ** (8 * (c.width as number))) throw new RangeError(`${what}: ${t} too long for its length field`);
+            if (c.width === 1) w.u8(x);
+            else if (c.width === 2) w.u16(x);
+            else w.u32(x);
+          } else {
+            c.write(w, undefined);
+          }
+          continue;
+        }
+        if (rec[k] === undefined) throw new RangeError(`${what}: missing field ${k}`);
+        const at = w.pos;
         c.write(w, rec[k]);
+        const by = sizedBy.get(k);
+        if (by?.align) w.zeros(padTo(w.pos - at, by.align) - (w.pos - at));
       }
       if (lenAt >= 0) {
         let at = start;
-        for (let i = 0; i < lenAt; i++) at += entries[i][1].size(rec[entries[i][0]]);
+        for (let i = 0; i < lenAt; i++) at += fieldSize(entries[i][0], entries[i][1], rec[entries[i][0]]);
         w.dv.setUint16(at, n);
       }
       if (opts.align) w.zeros(padTo(n, opts.align) - n);
     },
     read(r0) {
       const out: Record<string, unknown> = {};
+      const lengths = new Map<string, number>();
       const start = r0.pos;
       let r = lenError ? new Reader(r0.buf, r0.pos, r0.end, lenError) : r0;
       let total: number | undefined;
@@ -326,7 +428,32 @@ export function struct<F extends FieldTable>(fields: F, opts: StructOptions = {}
           r = new Reader(r.buf, r.pos, start + total, r.lenError);
           continue;
         }
-        const v = c.read(r);
+        if (isHidden(c) && c.hidden === 'lengthOf') {
+          const w = c.width as number;
+          const at = r.take(w, `${what} ${c.target} length`);
+          lengths.set(c.target as string, w === 1 ? r.dv.getUint8(at) : w === 2 ? r.dv.getUint16(at) : r.dv.getUint32(at));
+          continue;
+        }
+        const by = sizedBy.get(k);
+        let v: unknown;
+        if (by?.count) {
+          const item = (c as ListCodec<unknown>).item;
+          const n = lengths.get(k) as number;
+          const xs: unknown[] = [];
+          const before = r.pos;
+          // Each element takes at least one byte, so a huge count fails at the end of the input.
+          for (let j = 0; j < n; j++) xs.push(item.read(r));
+          if (by.align) r.take(padTo(r.pos - before, by.align) - (r.pos - before), `${k} padding`);
+          v = xs;
+        } else if (by) {
+          const len = lengths.get(k) as number;
+          const sub = r.sub(len, r.lenError, `${what} ${k}`);
+          v = c.read(sub);
+          sub.expectEnd(`${what} ${k}`);
+          if (by.align) r.take(padTo(len, by.align) - len, `${k} padding`);
+        } else {
+          v = c.read(r);
+        }
         if (!isHidden(c)) out[k] = v;
       }
       if (total !== undefined) r.expectEnd(what);
@@ -342,9 +469,15 @@ export function struct<F extends FieldTable>(fields: F, opts: StructOptions = {}
   };
 }
 
-/** Elements repeated until the end of the enclosing element. */
-export function list<T>(item: Codec<T>, what = 'list'): Codec<T[]> {
+export interface ListCodec<T> extends Codec<T[]> {
+  readonly item: Codec<T>;
+}
+
+/** Elements repeated until the end of the enclosing element (or `count` of them, with lengthOf(…, {count})). */
+export function list<T>(item: Codec<T>, what = 'list', opts: { unique?: string } = {}): ListCodec<T> {
   return {
+    item,
+    shape: { t: 'list', item: item.shape ?? { t: 'named', name: what }, ...(opts.unique ? { unique: opts.unique } : {}) },
     size: (v) => v.reduce((n, x) => n + item.size(x), 0),
     write: (w, v) => { for (const x of v) item.write(w, x); },
     read: (r) => {
@@ -361,8 +494,9 @@ export function list<T>(item: Codec<T>, what = 'list'): Codec<T[]> {
 }
 
 /** A codec whose value is mapped to and from another representation. */
-export function mapped<W, T>(inner: Codec<W>, to: (w: W) => T, from: (v: T) => W): Codec<T> {
+export function mapped<W, T>(inner: Codec<W>, to: (w: W) => T, from: (v: T) => W, shape?: Shape): Codec<T> {
   return {
+    shape,
     fixed: inner.fixed,
     size: (v) => inner.size(from(v)),
     read: (r) => to(inner.read(r)),
@@ -390,6 +524,7 @@ export function tlvList<V extends { readonly type: number }>(
     return padTo(n, opts.align);
   };
   return {
+    shape: { t: 'tlvs', known: [...known].map(([t, c]) => [t, c.shape ?? { t: 'named', name: opts.what }] as const), rawMod: opts.align },
     size: (vs) => vs.reduce((n, v) => n + sizeOf(v), 0),
     write: (w, vs) => {
       for (const v of vs) {
@@ -429,4 +564,24 @@ export function tlvList<V extends { readonly type: number }>(
       return out;
     },
   };
+}
+
+/** Property value: a known property's fields with its numeric type, or an unknown one kept raw. */
+export type Prop<K extends number, F extends FieldTable> = { readonly type: K } & StructValue<F>;
+export type RawProp = RawTlv & { readonly raw: true };
+
+/**
+ * An OF1.4+ property list (u16 type, u16 length, body, padded to 8) from a
+ * table of [type, body fields]; unknown and experimenter types stay raw.
+ */
+export function propList<V extends { readonly type: number }>(
+  known: ReadonlyArray<readonly [number, FieldTable]>,
+  what: string,
+  lenError: OfErrorName = 'OFPBPC_BAD_LEN',
+  align = 8,
+): Codec<Array<V | RawProp>> {
+  return tlvList<V | RawProp>(
+    new Map(known.map(([t, f]) => [t, struct(f, { lenError, what }) as unknown as Codec<V | RawProp>])),
+    { align, lenError, what, raw: (t) => ({ ...t, raw: true }), unraw: (v) => ('raw' in v ? v : undefined) },
+  );
 }

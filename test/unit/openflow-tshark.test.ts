@@ -8,10 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  OfError, encodeMessage, errorReply, makeHello, negotiateVersion, messageType,
-  type OfMessage, type Port10, type Port13, type Port14, type Action, type Instruction, type Match,
-} from '../../src/openflow/index.js';
+import { encodeMessage, makeHello, negotiateVersion, messageType } from '../../src/openflow/index.js';
+import { SAMPLE_MATCH, messagesFor, newMessagesFor } from './openflow-samples.js';
 
 const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
 
@@ -81,128 +79,23 @@ function pcap(segments: Segment[]): Buffer {
   return Buffer.concat(out);
 }
 
-// ---------------------------------------------------------------- the messages
-
-const mac = '02:00:00:00:00:01';
-const p10: Port10 = { port_no: 1, hw_addr: mac, name: 'eth1', config: 0, state: 0, curr: 0x2c0, advertised: 0, supported: 0, peer: 0 };
-const p13: Port13 = { ...p10, port_no: 0xfffffffe, name: 'br0', curr_speed: 10_000_000, max_speed: 0 };
-const p14: Port14 = {
-  port_no: 7, hw_addr: mac, name: 'p7', config: 1, state: 4,
-  properties: [
-    { type: 0, curr: 0x2c0, advertised: 0, supported: 0, peer: 0, curr_speed: 10_000_000, max_speed: 10_000_000 },
-    {
-      type: 1, supported: 1, tx_min_freq_lmda: 2, tx_max_freq_lmda: 3, tx_grid_freq_lmda: 4,
-      rx_min_freq_lmda: 5, rx_max_freq_lmda: 6, rx_grid_freq_lmda: 7, tx_pwr_min: 8, tx_pwr_max: 9,
-    },
-  ],
-};
-
-const SAMPLE_MATCH: Match = { in_port: { value: 1n }, eth_type: { value: 0x0800n }, ip_dst: { value: 0x0a000002n } };
-
-function messagesFor(version: number): OfMessage[] {
-  const port = version === 1 ? p10 : version === 4 ? p13 : p14;
-  const badReq = new Uint8Array(encodeMessage({ version, xid: 9, kind: 'FEATURES_REQUEST', body: {} }));
-  const list: OfMessage[] = [
-    version === 1 ? makeHello(1 << 1, 1) : makeHello((1 << 1) | (1 << version), 1),
-    errorReply(new OfError('OFPBRC_BAD_TYPE'), badReq),
-    { version, xid: 3, kind: 'ECHO_REQUEST', body: { data: new Uint8Array(Buffer.from('ping')) } },
-    { version, xid: 3, kind: 'ECHO_REPLY', body: { data: new Uint8Array(Buffer.from('ping')) } },
-    version === 1
-      ? { version, xid: 4, kind: 'EXPERIMENTER', body: { experimenter: 0x00002320, data: new Uint8Array(8) } }
-      : { version, xid: 4, kind: 'EXPERIMENTER', body: { experimenter: 0x00002320, exp_type: 0, data: new Uint8Array(8) } },
-    { version, xid: 5, kind: 'FEATURES_REQUEST', body: {} },
-    version === 1
-      ? { version, xid: 5, kind: 'FEATURES_REPLY', body: { datapath_id: 0x429cad97c34en, n_buffers: 0, n_tables: 254, capabilities: 0xc7, actions: 0xfff, ports: [{ ...p10, port_no: 0xfffe, name: 'br0' }, p10] } }
-      : { version, xid: 5, kind: 'FEATURES_REPLY', body: { datapath_id: 0x429cad97c34en, n_buffers: 0, n_tables: 254, auxiliary_id: 0, capabilities: 0x4f, reserved: 0 } },
-    { version, xid: 6, kind: 'GET_CONFIG_REQUEST', body: {} },
-    { version, xid: 6, kind: 'GET_CONFIG_REPLY', body: { flags: 0, miss_send_len: 128 } },
-    { version, xid: 7, kind: 'SET_CONFIG', body: { flags: 0, miss_send_len: 0xffff } },
-    { version, xid: 0, kind: 'PORT_STATUS', body: { reason: 2, desc: port } },
-    { version, xid: 8, kind: 'BARRIER_REQUEST', body: {} },
-    { version, xid: 8, kind: 'BARRIER_REPLY', body: {} },
-  ];
-  if (version >= 4) {
-    list.push(errorReply(new OfError('NXBRC_MUST_BE_ZERO'), badReq));
-  }
-  if (version === 1) {
-    list.push({
-      version, xid: 0, kind: 'FLOW_REMOVED',
-      body: {
-        match: {
-          in_port: { value: 3n }, eth_src: { value: 0x020000000001n }, vlan_tci: { value: 0x1064n, mask: 0x1fffn }, eth_type: { value: 0x0800n },
-          nw_tos: { value: 0x20n }, nw_proto: { value: 6n }, ip_src: { value: 0x0a000000n, mask: 0xff000000n }, ip_dst: { value: 0x0a000001n }, tcp_dst: { value: 80n },
-        },
-        cookie: 0x1234n, priority: 100, reason: 0, duration_sec: 5, duration_nsec: 6, idle_timeout: 10, packet_count: 7n, byte_count: 700n,
-      },
-    });
-  } else if (version <= 5) {
-    list.push({
-      version, xid: 0, kind: 'FLOW_REMOVED',
-      body: {
-        cookie: 0x1234n, priority: 100, reason: 1, table_id: 3, duration_sec: 5, duration_nsec: 6, idle_timeout: 10, hard_timeout: 20,
-        packet_count: 7n, byte_count: 700n,
-        match: {
-          in_port: { value: 3n }, metadata: { value: 0x10n, mask: 0xf0n }, eth_dst: { value: 0x020000000002n },
-          vlan_vid: { value: 0x1064n }, vlan_pcp: { value: 5n }, eth_type: { value: 0x0800n }, ip_dscp: { value: 10n }, nw_ecn: { value: 1n },
-          nw_proto: { value: 17n }, ip_src: { value: 0x0a000000n, mask: 0xff000000n }, udp_dst: { value: 4789n }, tun_id: { value: 42n, mask: 0xffn },
-        },
-      },
-    });
-  }
-  if (version === 1) {
-    list.push({
-      version, xid: 12, kind: 'FLOW_MOD',
-      body: {
-        match: { in_port: { value: 1n }, eth_type: { value: 0x0800n }, ip_dst: { value: 0x0a000002n } },
-        cookie: 1n, command: 0, idle_timeout: 60, hard_timeout: 0, priority: 0x8000, buffer_id: 0xffffffff, out_port: 0xffff, flags: 1,
-        actions: [{ type: 'set_vlan_vid', vlan_vid: 100 }, { type: 'set_dl_dst', dl_addr: mac }, { type: 'output', port: 2, max_len: 0 }],
-      },
-    });
-  } else {
-    const actions: Action[] = [
-      { type: 'push_vlan', ethertype: 0x8100 },
-      { type: 'set_field', field: { field: 'vlan_vid', value: 0x1064n } },
-      { type: 'set_field', field: { field: 'ip_dst', value: 0x0a000002n } },
-      { type: 'dec_nw_ttl' },
-      { type: 'group', group_id: 5 },
-      { type: 'output', port: 0xfffffffd, max_len: 0xffe5 },
-    ];
-    if (version >= 6) {
-      // No OXM in the OF1.5 sample (see the Wireshark note below): drop set_field, add the OF1.5 meter action.
-      actions.splice(1, 2);
-      actions.unshift({ type: 'meter', meter_id: 1 });
-    }
-    const head = {
-      cookie: 1n, cookie_mask: 0n, table_id: 0, command: 0, idle_timeout: 60, hard_timeout: 0, priority: 0x8000,
-      buffer_id: 0xffffffff, out_port: 0xffffffff, out_group: 0xffffffff, flags: 1,
-    };
-    // Wireshark 4.0's OF1.5 dissector throws on any OXM entry (the same bytes dissect cleanly as OF1.3/1.4),
-    // so the OF1.5 sample carries an empty match; a separate assertion shows OF1.5 OXM bytes equal OF1.4's.
-    const match: Match = version === 6 ? {} : SAMPLE_MATCH;
-    const instructions: Instruction[] = [
-      { type: 'write_metadata', metadata: 0x10n, metadata_mask: 0xf0n },
-      { type: 'apply_actions', actions },
-      { type: 'goto_table', table_id: 1 },
-    ];
-    list.push({
-      version, xid: 12, kind: 'FLOW_MOD',
-      body: version === 4 ? { ...head, match, instructions } : { ...head, importance: 0, match, instructions },
-    });
-  }
-  list.push(
-    { version, xid: 10, kind: 'MULTIPART_REQUEST', body: { stat: 'DESC', flags: 0, body: {} } },
-    { version, xid: 10, kind: 'MULTIPART_REPLY', body: { stat: 'DESC', flags: 0, body: { mfr_desc: 'tsw', hw_desc: 'appliance', sw_desc: '0.1.0', serial_num: 'None', dp_desc: 'br0' } } },
-  );
-  if (version >= 4) {
-    // OF1.0 PORT_DESC (type 13) is an OVS extension Wireshark does not know.
-    list.push(
-      { version, xid: 11, kind: 'MULTIPART_REQUEST', body: { stat: 'PORT_DESC', flags: 0, body: version >= 6 ? { port_no: 0xffffffff } : {} } },
-      { version, xid: 11, kind: 'MULTIPART_REPLY', body: { stat: 'PORT_DESC', flags: 1, body: { entries: [port, port] } } },
-      { version, xid: 11, kind: 'MULTIPART_REPLY', body: { stat: 'PORT_DESC', flags: 0, body: { entries: [port] } } },
-    );
-  }
-  return list;
-}
+/**
+ * Where Wireshark 4.0's OpenFlow dissector is wrong, not our bytes (each one
+ * checked against the specification and against ovs-ofctl ofp-parse, which
+ * reads the same message cleanly in openflow-ovs.test.ts).
+ */
+const DISSECTOR_GAPS: ReadonlyArray<readonly [string, number, RegExp]> = [
+  // OF1.4+ ofp_queue_stats is length, pad[6], port_no… (spec; OVS ofp14_queue_stats); Wireshark skips only 2 pad bytes.
+  ...[5, 6].map((v) => ['MULTIPART_REPLY QUEUE_STATS', v, /^Length is too short\.$/] as const),
+  // OF1.4+ queue-desc properties are type, length, rate, pad[2]; Wireshark reads them with the OF1.0-1.3 queue property header.
+  ...[5, 6].map((v) => ['MULTIPART_REPLY QUEUE_DESC', v, /Length is too short/] as const),
+  // Wireshark 4.0's OF1.5 dissector throws on any OXM entry (see the FLOW_MOD note below).
+  ['PACKET_IN', 6, /Exception occurred/],
+  ['PACKET_OUT', 6, /Exception occurred/],
+  ['MULTIPART_REPLY TABLE_FEATURES', 6, /Exception occurred/],
+  // Wireshark 4.0 dissects OF1.5 group-desc buckets with the OF1.1-1.4 bucket layout (its OF1.5 GROUP_MOD uses the right one).
+  ['MULTIPART_REPLY GROUP_DESC', 6, /Exception occurred/],
+];
 
 const VERSION_FIELD: Record<number, string> = { 1: 'openflow.version', 4: 'openflow_v4.version', 5: 'openflow_v5.version', 6: 'openflow_v6.version' };
 const TYPE_FIELD: Record<number, string> = { 1: 'openflow_1_0.type', 4: 'openflow_v4.type', 5: 'openflow_v5.type', 6: 'openflow_v6.type' };
@@ -223,10 +116,14 @@ test('OF1.5 FLOW_MOD with OXM match and set_field equals the OF1.4 bytes but for
 
 test('tshark decodes every message we encode with the intended version and type, and reports no problems', { skip: !hasTshark && 'tshark not installed' }, () => {
   const msgs = [1, 4, 5, 6].flatMap(messagesFor);
+  const added = [1, 4, 5, 6].flatMap(newMessagesFor);
   // A failed negotiation error too (HELLO_FAILED with text, OF1.0 header).
   const failed = negotiateVersion(1 << 4, makeHello(1 << 1, 0));
   assert.ok(!failed.ok);
   if (!failed.ok) msgs.push(failed.error);
+  // The field-level checks below look at the original samples only (the added ones nest messages that match their filters).
+  const lastOld = 3 + msgs.length;
+  msgs.push(...added);
 
   const segments: Segment[] = [
     { fromClient: true, flags: TCP_SYN, payload: new Uint8Array(0) },
@@ -247,27 +144,29 @@ test('tshark decodes every message we encode with the intended version and type,
     const rows = r.stdout.trim().split('\n').map((l) => l.split('|'));
     const dataRows = rows.slice(3);
     assert.equal(dataRows.length, msgs.length);
+    const problems: string[] = [];
     dataRows.forEach((row, i) => {
       const m = msgs[i];
       const [frame, v10, v13, v14, v15, t10, t13, t14, t15, malformed, severity, message] = row;
       const versions: Record<number, string> = { 1: v10, 4: v13, 5: v14, 6: v15 };
       const types: Record<number, string> = { 1: t10, 4: t13, 5: t14, 6: t15 };
-      const where = `frame ${frame}: ${m.kind} v${m.version} (${message})`;
-      assert.equal(Number(versions[m.version].split(',')[0]), m.version, where);
-      assert.equal(Number(types[m.version].split(',')[0]), messageType(m.kind, m.version), where);
-      assert.equal(malformed, '', where);
+      const stat = m.kind === 'MULTIPART_REQUEST' || m.kind === 'MULTIPART_REPLY' ? ` ${m.body.stat}` : '';
+      const where = `frame ${frame}: ${m.kind}${stat} v${m.version} (${message})`;
+      if (Number(versions[m.version].split(',')[0]) !== m.version) problems.push(`${where}: version ${versions[m.version]}`);
+      if (Number(types[m.version].split(',')[0]) !== messageType(m.kind, m.version)) problems.push(`${where}: type ${types[m.version]}`);
       // Wireshark marks bodies its OpenFlow dissector does not implement ("... not dissected yet") as warnings:
-      // a dissector gap, not a defect in our bytes. Anything else is a failure.
-      // Notes (e.g. "Experimenter body.") are informational; warnings and errors count.
+      // a dissector gap, not a defect in our bytes. Notes (e.g. "Experimenter body.") are informational.
       const sev = severity ? severity.split(',').map(Number) : [];
       const msgsHere = message ? message.split(',') : [];
       const real = msgsHere.filter((x, j) => (sev[j] ?? 0) >= 0x600000 && !/not dissected yet/.test(x));
-      assert.deepEqual(real, [], `${where} severity ${severity}`);
+      const known = DISSECTOR_GAPS.find(([kind, v, re]) => kind === `${m.kind}${stat}` && v === m.version && re.test(message));
+      if ((malformed || real.length) && !known) problems.push(`${where}: malformed=${malformed} ${real.join(';')}`);
     });
+    assert.deepEqual(problems, []);
 
     // The OXM matches: Wireshark must see our field numbers and lengths, in our order.
     const oxm = spawnSync('tshark', [
-      '-r', file, '-d', 'tcp.port==6653,openflow', '-Y', 'openflow_v4.type==11 || openflow_v5.type==11',
+      '-r', file, '-d', 'tcp.port==6653,openflow', '-Y', `(openflow_v4.type==11 || openflow_v5.type==11) && frame.number <= ${lastOld}`,
       '-T', 'fields', '-E', 'separator=|', '-e', 'openflow_v4.oxm.field', '-e', 'openflow_v5.oxm.field', '-e', 'openflow_v4.oxm.length', '-e', 'openflow_v5.oxm.length',
     ], { encoding: 'utf8' });
     assert.equal(oxm.status, 0, oxm.stderr);
@@ -279,7 +178,7 @@ test('tshark decodes every message we encode with the intended version and type,
 
     // FLOW_MOD instructions and actions as Wireshark reads them.
     const fm = spawnSync('tshark', [
-      '-r', file, '-d', 'tcp.port==6653,openflow', '-Y', 'openflow_v4.type==14 || openflow_v5.type==14 || openflow_v6.type==14',
+      '-r', file, '-d', 'tcp.port==6653,openflow', '-Y', `(openflow_v4.type==14 || openflow_v5.type==14 || openflow_v6.type==14) && frame.number <= ${lastOld}`,
       '-T', 'fields', '-E', 'separator=|',
       ...['v4', 'v5', 'v6'].flatMap((v) => ['-e', `openflow_${v}.instruction.type`, '-e', `openflow_${v}.action.type`]),
     ], { encoding: 'utf8' });
@@ -290,7 +189,8 @@ test('tshark decodes every message we encode with the intended version and type,
       ['2,4,1', '29,17,24,22,0'],
     ]);
 
-    const expert = spawnSync('tshark', ['-r', file, '-d', 'tcp.port==6653,openflow', '-q', '-z', 'expert'], { encoding: 'utf8' });
+    // Over the original samples (the added ones are checked frame by frame above, with the dissector gaps listed).
+    const expert = spawnSync('tshark', ['-r', file, '-d', 'tcp.port==6653,openflow', '-q', '-z', `expert,frame.number<=${lastOld}`], { encoding: 'utf8' });
     assert.equal(expert.status, 0, expert.stderr);
     assert.doesNotMatch(expert.stdout, /Errors|Malformed/, expert.stdout);
     // Only "Undecoded" (dissector gaps: OF1.0 error data, experimenter bodies) and TCP sequence chatter may appear.
