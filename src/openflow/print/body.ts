@@ -1,0 +1,831 @@
+// The body of each message kind, after the "NAME (OF1.x) (xid=0x..):" header,
+// in the words and layout of OVS's ofp-print.
+
+import type { MultipartReply, MultipartRequest, OfMessage, Action, Match } from '../index.js';
+import { errorBodyName } from '../index.js';
+import { formatPacket } from './packet.js';
+import { features10, features11, formatFeatures, formatPhyPorts, formatPortConfig } from './ports.js';
+import type { FlowFormatter } from './text-hooks.js';
+import { PrintError, bitNames, bitTable, duration, hex, hexDump, port16, portName, printable, u64 } from './util.js';
+
+export interface PrintOptions {
+  readonly verbosity: number;
+  readonly flow: FlowFormatter;
+  /** Prints an inner message (errors, bundles, request-forwards) at a verbosity. */
+  readonly print: (buf: Uint8Array, verbosity: number) => string;
+}
+
+const CAPABILITIES = [
+  'FLOW_STATS', 'TABLE_STATS', 'PORT_STATS', 'STP', 'GROUP_STATS', 'IP_REASM', 'QUEUE_STATS', 'ARP_MATCH_IP',
+  'PORT_BLOCKED', 'BUNDLES', 'FLOW_MONITORING',
+];
+
+/** OVS's capability bits from the wire: per-version meanings, bit 3 is STP in OF1.0 and GROUP_STATS after. */
+function capabilities(raw: number, version: number): number {
+  const mask = 0x67 | (version === 1 ? 0x80 : version === 4 ? 0x100 : 0x700);
+  let caps = raw & mask;
+  if (raw & 8) caps |= version === 1 ? 8 : 16;
+  return caps;
+}
+
+/** OVS's OFPACT order: action bitmaps print in this order, not in wire-bit order. */
+const OFPACT_ORDER = [
+  'output', 'group', 'controller', 'enqueue', 'output_reg', 'bundle', 'set_field', 'set_vlan_vid', 'set_vlan_pcp', 'strip_vlan',
+  'push_vlan', 'mod_dl_src', 'mod_dl_dst', 'mod_nw_src', 'mod_nw_dst', 'mod_nw_tos', 'mod_nw_ecn', 'mod_nw_ttl', 'mod_tp_src',
+  'mod_tp_dst', 'move', 'push', 'pop', 'dec_ttl', 'set_mpls_label', 'set_mpls_tc', 'set_mpls_ttl', 'dec_mpls_ttl', 'push_mpls',
+  'pop_mpls', 'dec_nsh_ttl', 'delete_field', 'encap', 'decap', 'set_tunnel', 'set_queue',
+];
+const OFPAT10_BITS = [
+  'output', 'set_vlan_vid', 'set_vlan_pcp', 'strip_vlan', 'mod_dl_src', 'mod_dl_dst', 'mod_nw_src', 'mod_nw_dst', 'mod_nw_tos',
+  'mod_tp_src', 'mod_tp_dst', 'enqueue',
+];
+const OFPAT12_BITS: Record<number, string> = {
+  0: 'output', 15: 'set_mpls_ttl', 16: 'dec_mpls_ttl', 17: 'push_vlan', 18: 'strip_vlan', 19: 'push_mpls', 20: 'pop_mpls',
+  21: 'set_queue', 22: 'group', 23: 'mod_nw_ttl', 24: 'dec_ttl', 25: 'set_field',
+};
+
+/** An OpenFlow action-type bitmap as OVS names it ("<none>" when empty). */
+export function actionBitmap(bits: number, version: number): string {
+  const names: string[] = [];
+  for (let i = 0; i < 32; i++) {
+    if (!(bits & (1 << i))) continue;
+    const n = version === 1 ? OFPAT10_BITS[i] : OFPAT12_BITS[i];
+    if (n) names.push(n);
+  }
+  names.sort((a, b) => OFPACT_ORDER.indexOf(a) - OFPACT_ORDER.indexOf(b));
+  return names.length ? names.join(' ') : '<none>';
+}
+
+const PACKET_IN_REASONS = ['no_match', 'action', 'invalid_ttl', 'action_set', 'group', 'packet_out'];
+const FLOW_REMOVED_REASONS = ['idle', 'hard', 'delete', 'group_delete', 'meter_delete', 'eviction'];
+const PORT_REASONS = ['add', 'delete', 'modify'];
+const ROLE_REASONS = ['primary_request', 'configuration_changed', 'experimenter_data_changed'];
+const TABLE_REASONS: Record<number, string> = { 3: 'vacancy_down', 4: 'vacancy_up' };
+const RF_REASONS = ['group_mod_request', 'meter_mod_request'];
+
+function reasonName(table: readonly string[] | Record<number, string>, r: number): string {
+  return (table as Record<number, string>)[r] ?? String(r);
+}
+
+function roleName(role: number): string {
+  return ['nochange', 'equal', 'primary', 'secondary'][role] ?? String(role);
+}
+
+function flowModFlags(flags: number, version: number): string {
+  let s = '';
+  if (flags & 1) s += 'send_flow_rem ';
+  if (flags & 2) s += 'check_overlap ';
+  if (flags & 4 && version >= 4) s += 'reset_counts ';
+  if (flags & 8 && version >= 4) s += 'no_packet_counts ';
+  if (flags & 16 && version >= 4) s += 'no_byte_counts ';
+  return s;
+}
+
+function groupId(id: number): string {
+  return id === 0xfffffffc ? 'ALL' : id === 0xffffffff ? 'ANY' : String(id);
+}
+
+function meterId(id: number, sep: string): string {
+  if (id <= 0xffff0000) return `meter${sep}${id}`;
+  const n = id === 0xfffffffd ? 'slowpath' : id === 0xfffffffe ? 'controller' : id === 0xffffffff ? 'all' : 'unknown';
+  return `meter${sep}${n}`;
+}
+
+function meterFlags(flags: number): string {
+  let s = '';
+  if (flags & 1) s += 'kbps ';
+  if (flags & 2) s += 'pktps ';
+  if (flags & 4) s += 'burst ';
+  if (flags & 8) s += 'stats ';
+  const rest = flags & ~0xf;
+  if (rest) s += `flags:0x${rest.toString(16)} `;
+  return s;
+}
+
+interface Band { type: number; rate?: number; burst_size?: number; prec_level?: number }
+
+function meterConfig(flags: number, id: number, bands: readonly Band[]): string {
+  let s = meterId(id, '=') + ' ' + meterFlags(flags) + 'bands=';
+  for (const b of bands) {
+    s += '\ntype=' + (b.type === 1 ? 'drop' : b.type === 2 ? 'dscp_remark' : String(b.type));
+    s += ` rate=${b.rate ?? 0}`;
+    if (flags & 4) s += ` burst_size=${b.burst_size ?? 0}`;
+    if (b.type === 2) s += ` prec_level=${b.prec_level ?? 0}`;
+  }
+  return s + '\n';
+}
+
+function queueRate(name: string, rate: number): string {
+  if (rate <= 1000) return ` ${name}:${Math.floor(rate / 10)}.${rate % 10}%`;
+  if (rate < 0xffff) return ` ${name}:(disabled)`;
+  return '';
+}
+
+function stat(n: bigint, last = false): string {
+  const v = BigInt.asUintN(64, n) === 0xffffffffffffffffn ? '?' : u64(n);
+  return v + (last ? '\n' : ', ');
+}
+
+const ASYNC_TYPES = ['PACKET_IN', 'PORT_STATUS', 'FLOW_REMOVED', 'ROLE_STATUS', 'TABLE_STATUS', 'REQUESTFORWARD'];
+const ASYNC_REASONS: (readonly string[] | Record<number, string>)[] = [PACKET_IN_REASONS, PORT_REASONS, FLOW_REMOVED_REASONS, ROLE_REASONS, TABLE_REASONS, RF_REASONS];
+
+function asyncAllowed(type: number, version: number): number {
+  return [version >= 5 ? 0x3f : 7, 7, 0x3f, 7, 0x18, 3][type];
+}
+
+function formatAsync(primary: number[], secondary: number[]): string {
+  let s = '';
+  for (let i = 0; i < 2; i++) {
+    s += `\n ${i === 0 ? 'primary' : 'secondary'}:\n`;
+    const masks = i === 0 ? primary : secondary;
+    for (let t = 0; t < 6; t++) {
+      s += ASYNC_TYPES[t].padStart(16) + ':';
+      const m = masks[t];
+      for (let j = 0; j < 32; j++) if (m & (1 << j)) s += ' ' + reasonName(ASYNC_REASONS[t], j);
+      if (!m) s += ' (off)';
+      s += '\n';
+    }
+  }
+  return s;
+}
+
+interface TableDescLike { table_id: number; config: number; properties: readonly { type: number; flags?: number; vacancy_down?: number; vacancy_up?: number; vacancy?: number }[] }
+
+function tableDesc(td: TableDescLike): string {
+  const eviction = td.config & 4 ? 'on' : 'off';
+  const vacancyOn = (td.config & 8) !== 0;
+  const ev = td.properties.find((p) => p.type === 2);
+  const vac = td.properties.find((p) => p.type === 3);
+  const flags = ev?.flags !== undefined ? bitNames(ev.flags, bitTable(['OTHER', 'IMPORTANCE', 'LIFETIME']), '|') : '(default)';
+  let s = `\n  table ${td.table_id}:\n   eviction=${eviction} eviction_flags=${flags}\n   vacancy=${vacancyOn ? 'on' : 'off'}`;
+  if (vacancyOn) s += ` vacancy_down=${vac?.vacancy_down ?? 0}% vacancy_up=${vac?.vacancy_up ?? 0}% vacancy=${vac?.vacancy ?? 0}%`;
+  return s + '\n';
+}
+
+function matchText(opts: PrintOptions, match: Match, priority: number, version: number): string {
+  return opts.flow.match(match, priority, version);
+}
+
+function flowStatsFlags(flags: number): string {
+  let s = '';
+  if (flags & 1) s += 'send_flow_rem ';
+  if (flags & 2) s += 'check_overlap ';
+  if (flags & 4) s += 'reset_counts ';
+  if (flags & 8) s += 'no_packet_counts ';
+  if (flags & 16) s += 'no_byte_counts ';
+  return s;
+}
+
+interface FlowStatsLike {
+  cookie: bigint; duration_sec: number; duration_nsec: number; table_id: number; packet_count: bigint; byte_count: bigint;
+  idle_timeout: number; hard_timeout: number; flags: number; importance: number; idle_age: number; hard_age: number;
+  priority: number; match: Match; actions: string;
+}
+
+function flowStats(fs: FlowStatsLike, opts: PrintOptions, version: number): string {
+  let s = `cookie=${hex(fs.cookie)}, duration=${duration(fs.duration_sec, fs.duration_nsec)}, table=${fs.table_id}, `;
+  s += `n_packets=${stat(fs.packet_count)}n_bytes=${stat(fs.byte_count)}`;
+  if (fs.idle_timeout) s += `idle_timeout=${fs.idle_timeout}, `;
+  if (fs.hard_timeout) s += `hard_timeout=${fs.hard_timeout}, `;
+  if (fs.flags) s += flowStatsFlags(fs.flags);
+  if (fs.importance) s += `importance=${fs.importance}, `;
+  if (fs.idle_age >= 0) s += `idle_age=${fs.idle_age}, `;
+  if (fs.hard_age >= 0 && fs.hard_age !== fs.duration_sec) s += `hard_age=${fs.hard_age}, `;
+  const m = matchText(opts, fs.match, fs.priority, version);
+  if (m) s += m + ' ';
+  return s + 'actions=' + fs.actions;
+}
+
+function actionsOf(opts: PrintOptions, e: { actions?: readonly Action[]; instructions?: readonly import('../index.js').Instruction[] }, version: number): string {
+  if (e.instructions) return opts.flow.instructions(e.instructions, version);
+  return opts.flow.actions(e.actions ?? [], version);
+}
+
+interface BucketLike { weight?: number; watch_port?: number; watch_group?: number; bucket_id?: number; actions: readonly Action[]; properties?: readonly { type: number; weight?: number; watch?: number }[] }
+
+function group(opts: PrintOptions, version: number, id: number, type: number, buckets: readonly BucketLike[], suppressType = false): string {
+  let s = `group_id=${id}`;
+  if (!suppressType) s += `,type=${['all', 'select', 'indirect', 'ff', 'unknown'][Math.min(type, 4)]}`;
+  s += ',';
+  for (const b of buckets) {
+    s += 'bucket=';
+    let weight = b.weight;
+    let watchPort = b.watch_port;
+    let watchGroup = b.watch_group;
+    if (version >= 6) {
+      s += `bucket_id:${b.bucket_id === 0xfffffffd ? 'first' : b.bucket_id === 0xfffffffe ? 'last' : b.bucket_id === 0xffffffff ? 'all' : b.bucket_id}`;
+      s += ',';
+      for (const p of b.properties ?? []) {
+        if (p.type === 0) weight = p.weight;
+        if (p.type === 1) watchPort = p.watch;
+        if (p.type === 2) watchGroup = p.watch;
+      }
+    }
+    if ((weight ?? (type === 1 ? 1 : 0)) !== (type === 1 ? 1 : 0)) s += `weight:${weight},`;
+    if (watchPort !== undefined && port16(watchPort, version) !== 0xffff) s += `watch_port:${portName(watchPort, version)},`;
+    if (watchGroup !== undefined && watchGroup !== 0xffffffff) s += `watch_group:${watchGroup},`;
+    s += 'actions=' + opts.flow.actions(b.actions, version) + ',';
+  }
+  return s.replace(/,$/, '');
+}
+
+function multipartFlags(flags: number, request: boolean, version: number): string {
+  if (!flags) return '';
+  let s = ' flags=';
+  let f = flags;
+  if ((!request || version >= 4) && f & 1) {
+    s += '[more]';
+    f &= ~1;
+  }
+  if (f) s += `[***unknown flags 0x${f.toString(16).padStart(4, '0')}***]`;
+  return s;
+}
+
+export function formatBody(m: OfMessage, buf: Uint8Array, opts: PrintOptions): string {
+  const v = m.version;
+  switch (m.kind) {
+    case 'HELLO': {
+      const bm = m.body.elements.find((e) => e.type === 1 && 'bitmaps' in e);
+      let versions: number[];
+      if (bm && 'bitmaps' in bm) {
+        versions = [];
+        bm.bitmaps.forEach((w, i) => { for (let b = 0; b < 32; b++) if (w & (1 << b)) versions.push(i * 32 + b); });
+      } else {
+        versions = [];
+        for (let x = 1; x <= v; x++) versions.push(x);
+      }
+      let s = '\n version bitmap: ' + versions.map((x) => '0x' + x.toString(16).padStart(2, '0')).join(', ');
+      if (m.body.unparsed) s += '\n unknown data in hello:\n' + hexDump(buf);
+      return s;
+    }
+    case 'ERROR': {
+      const name = errorBodyName(v, m.body);
+      if (!name) throw new PrintError('OFPBRC_BAD_LEN');
+      let data = m.body.data;
+      if (!('experimenter' in m.body) && m.body.type === 0xb000 && v <= 2) data = data.subarray(8);
+      const s = ` ${name}\n`;
+      if (name === 'OFPHFC_INCOMPATIBLE' || name === 'OFPHFC_EPERM') return s + printable(data);
+      return s + opts.print(data, 1);
+    }
+    case 'ECHO_REQUEST':
+    case 'ECHO_REPLY': {
+      const n = m.body.data.length;
+      return ` ${n} bytes of payload\n` + (opts.verbosity > 1 ? hexDump(m.body.data) : '');
+    }
+    case 'FEATURES_REQUEST': case 'GET_CONFIG_REQUEST': case 'BARRIER_REQUEST': case 'BARRIER_REPLY': case 'GET_ASYNC_REQUEST':
+      return '';
+    case 'FEATURES_REPLY': {
+      const b = m.body;
+      let s = ` dpid:${b.datapath_id.toString(16).padStart(16, '0')}\n`;
+      s += `n_tables:${b.n_tables}, n_buffers:${b.n_buffers}`;
+      if ('auxiliary_id' in b && b.auxiliary_id) s += `, auxiliary_id:${b.auxiliary_id}`;
+      s += '\ncapabilities: ';
+      s += bitNames(capabilities(b.capabilities, v), bitTable(CAPABILITIES)) + '\n';
+      if ('actions' in b) s += 'actions: ' + actionBitmap(b.actions, v) + '\n';
+      if ('ports' in b) s += formatPhyPorts(b.ports, v);
+      return s;
+    }
+    case 'GET_CONFIG_REPLY':
+    case 'SET_CONFIG': {
+      const frag = ['normal', 'drop', 'reassemble', 'nx-match'][m.body.flags & 3];
+      const ttl = v >= 2 && v <= 3 && m.body.flags & 4 ? ' invalid_ttl_to_controller' : '';
+      return ` frags=${frag}${ttl} miss_send_len=${m.body.miss_send_len}\n`;
+    }
+    case 'PORT_STATUS': {
+      const r = m.body.reason;
+      if (r > 2) throw new PrintError('NXBRC_BAD_REASON');
+      return [' ADD:', ' DEL:', ' MOD:'][r] + formatPhyPorts([m.body.desc], v);
+    }
+    case 'PORT_MOD': {
+      const b = m.body;
+      let adv = 0;
+      if ('advertise' in b) adv = v === 1 ? features10(b.advertise) : features11(b.advertise);
+      else for (const p of b.properties) if (p.type === 0 && 'advertise' in p) adv = features11(Number(p.advertise));
+      const mask = v === 1 ? 0x7f : 0x65;
+      let s = ` port: ${portName(b.port_no, v)}: addr:${b.hw_addr}\n`;
+      s += `     config: ${formatPortConfig(b.config & mask)}\n     mask:   ${formatPortConfig(b.mask & mask)}\n`;
+      return s + '     advertise: ' + (adv ? formatFeatures(adv) + '\n' : 'UNCHANGED\n');
+    }
+    case 'TABLE_MOD': {
+      const b = m.body;
+      let s = b.table_id === 0xff ? ' table_id: ALL_TABLES' : ` table_id=${b.table_id}`;
+      if (v >= 5 && 'properties' in b) {
+        let eviction = b.config & 4 ? 1 : 2;
+        const vacancy = b.config & 8 ? 1 : 2;
+        let vac: { vacancy_down?: number; vacancy_up?: number } | undefined;
+        for (const p of b.properties) {
+          // OVS stores the eviction property's flags in the eviction setting itself.
+          if (p.type === 2 && 'flags' in p) eviction = Number(p.flags);
+          if (p.type === 3 && 'vacancy_down' in p) vac = p as { vacancy_down: number; vacancy_up: number };
+        }
+        const name = (x: number) => ['default', 'on', 'off'][x] ?? '***error***';
+        if (eviction !== 0) s += `, eviction=${name(eviction)}`;
+        s += `, vacancy=${name(vacancy)}`;
+        if (vacancy === 1) s += ` vacancy:${vac?.vacancy_down ?? 0},${vac?.vacancy_up ?? 0}`;
+      }
+      return s;
+    }
+    case 'FLOW_MOD':
+    case 'NXT_FLOW_MOD': {
+      const b = m.body;
+      const command = 'command' in b ? b.command : 0;
+      let s = ' ' + (['ADD', 'MOD', 'MOD_STRICT', 'DEL', 'DEL_STRICT'][command] ?? `cmd:${command}`);
+      const tableId = 'table_id' in b ? b.table_id : 0;
+      if (tableId !== 0) s += ` table:${tableId}`;
+      s += ' ';
+      s += matchText(opts, b.match, b.priority, v);
+      if (!s.endsWith(' ')) s += ' ';
+      const cookieMask = 'cookie_mask' in b ? b.cookie_mask : 0n;
+      if (cookieMask === 0n && b.cookie !== 0n && b.cookie !== 0xffffffffffffffffn) s += `cookie:${hex(b.cookie)} `;
+      if (cookieMask !== 0n) s += `cookie:${hex(b.cookie)}/${hex(cookieMask)} `;
+      if (b.idle_timeout) s += `idle:${b.idle_timeout} `;
+      if (b.hard_timeout) s += `hard:${b.hard_timeout} `;
+      if ('importance' in b && b.importance) s += `importance:${b.importance} `;
+      if (b.buffer_id !== 0xffffffff) s += `buf:0x${b.buffer_id.toString(16)} `;
+      const outPort = port16(b.out_port, v);
+      if (outPort !== 0xffff) s += `out_port:${portName(b.out_port, v)} `;
+      s += flowModFlags(b.flags, v);
+      return s + 'actions=' + actionsOf(opts, b as { actions?: readonly Action[] }, v);
+    }
+    case 'FLOW_REMOVED':
+    case 'NXT_FLOW_REMOVED': {
+      const b = m.body;
+      let s = ' ' + matchText(opts, b.match, b.priority, v);
+      s += ` reason=${reasonName(FLOW_REMOVED_REASONS, b.reason)}`;
+      const tableId = 'table_id' in b ? b.table_id : 255;
+      if (tableId !== 255) s += ` table_id=${tableId}`;
+      if (b.cookie !== 0n) s += ` cookie:${hex(b.cookie)}`;
+      let sec: number, nsec: number, pkts: bigint, bytes: bigint;
+      if ('stats' in b) {
+        const d = b.stats.duration ?? 0n;
+        sec = Number(d >> 32n);
+        nsec = Number(d & 0xffffffffn);
+        pkts = b.stats.packet_count ?? 0xffffffffffffffffn;
+        bytes = b.stats.byte_count ?? 0xffffffffffffffffn;
+      } else {
+        sec = b.duration_sec;
+        nsec = b.duration_nsec;
+        pkts = b.packet_count;
+        bytes = b.byte_count;
+      }
+      s += ` duration${duration(sec, nsec)} idle${b.idle_timeout}`;
+      if ('hard_timeout' in b && b.hard_timeout) s += ` hard${b.hard_timeout}`;
+      return s + ` pkts${u64(pkts)} bytes${u64(bytes)}\n`;
+    }
+    case 'PACKET_IN':
+    case 'NXT_PACKET_IN':
+    case 'NXT_PACKET_IN2':
+      return packetIn(m, opts);
+    case 'PACKET_OUT': {
+      const b = m.body;
+      const match: Match = 'match' in b ? b.match : { in_port: { value: BigInt(b.in_port) } };
+      const inPort = match.in_port;
+      const metadata: Match = inPort ? { in_port: { value: BigInt(port16(Number(inPort.value), v)) } } : {};
+      let s = ' ' + matchText(opts, metadata, 0x8000, v) + ' actions=' + opts.flow.actions(b.actions, v);
+      if (b.buffer_id === 0xffffffff) {
+        s += ` data_len=${b.data.length}`;
+        if (opts.verbosity > 0 && b.data.length > 0) s += '\n' + formatPacket(b.data);
+        if (opts.verbosity > 2) s += hexDump(b.data, false);
+      } else {
+        s += ` buffer=0x${b.buffer_id.toString(16).padStart(8, '0')}`;
+      }
+      return s;
+    }
+    case 'GROUP_MOD': {
+      const b = m.body;
+      const cmd = ['ADD', 'MOD', 'DEL', 'INSERT_BUCKET', 'REMOVE_BUCKET'][b.command] ?? (b.command === 0x8000 ? 'ADD_OR_MOD' : `cmd:${b.command}`);
+      const bucketCommand = b.command === 3 || b.command === 4;
+      let s = `\n ${cmd} `;
+      if (bucketCommand && 'command_bucket_id' in b) {
+        const id = b.command_bucket_id;
+        s += `command_bucket_id:${id === 0xfffffffd ? 'first' : id === 0xfffffffe ? 'last' : id === 0xffffffff ? 'all' : id},`;
+      }
+      return s + group(opts, v, b.group_id, b.type, b.buckets as readonly BucketLike[], bucketCommand);
+    }
+    case 'METER_MOD': {
+      const b = m.body;
+      const cmd = ['ADD', 'MOD', 'DEL'][b.command];
+      return (cmd ? ` ${cmd} ` : ` cmd:${b.command} `) + meterConfig(b.flags, b.meter_id, b.bands as readonly Band[]);
+    }
+    case 'QUEUE_GET_CONFIG_REQUEST':
+      return ` port=${portName(m.body.port, v)}`;
+    case 'QUEUE_GET_CONFIG_REPLY': {
+      const b = m.body;
+      const queues = b.queues.map((q) => {
+        let min = 0xffff, max = 0xffff;
+        for (const p of q.properties) {
+          if (p.type === 1 && 'rate' in p) min = Number(p.rate);
+          if (p.type === 2 && 'rate' in p) max = Number(p.rate);
+        }
+        return { port: 'port' in q ? q.port : b.port, queue: q.queue_id, min, max };
+      });
+      queues.sort((a, c) => (port16(a.port, v) - port16(c.port, v)) || (a.queue - c.queue));
+      let s = ' ';
+      let port = 0;
+      for (const q of queues) {
+        if (q.port !== port) {
+          port = q.port;
+          s += `port=${portName(port, v)}\n`;
+        }
+        s += `queue ${q.queue}:${queueRate('min_rate', q.min)}${queueRate('max_rate', q.max)}\n`;
+      }
+      return s.replace(/ +$/, '');
+    }
+    case 'ROLE_REQUEST':
+    case 'ROLE_REPLY': {
+      const b = m.body;
+      if (b.role > 3) throw new PrintError('OFPRRFC_BAD_ROLE');
+      let s = ' role=' + roleName(b.role);
+      if (b.role !== 0) s += ` generation_id=${u64(b.generation_id)}`;
+      return s;
+    }
+    case 'NXT_ROLE_REQUEST':
+    case 'NXT_ROLE_REPLY': {
+      const r = m.body.role;
+      if (r > 2) throw new PrintError('OFPRRFC_BAD_ROLE');
+      return ' role=' + ['equal', 'primary', 'secondary'][r];
+    }
+    case 'ROLE_STATUS': {
+      const b = m.body;
+      let s = ' role=' + roleName(b.role);
+      if (BigInt.asUintN(64, b.generation_id) !== 0xffffffffffffffffn) s += ` generation_id=${u64(b.generation_id)}`;
+      return s + ' reason=' + (ROLE_REASONS[b.reason] ?? '(unknown)');
+    }
+    case 'GET_ASYNC_REPLY':
+    case 'SET_ASYNC': {
+      const b = m.body;
+      const primary = [0, 0, 0, 0, 0, 0], secondary = [0, 0, 0, 0, 0, 0];
+      const set = (t: number, isPrimary: boolean, mask: number) => (isPrimary ? primary : secondary)[t] = mask & asyncAllowed(t, v);
+      if ('packet_in_mask' in b) {
+        for (const [t, pair] of [b.packet_in_mask, b.port_status_mask, b.flow_removed_mask].entries()) {
+          set(t, true, pair.master);
+          set(t, false, pair.slave);
+        }
+      } else {
+        for (const p of b.properties) {
+          if (p.type < 12 && 'mask' in p) set(p.type >> 1, (p.type & 1) === 1, Number(p.mask));
+        }
+      }
+      return formatAsync(primary, secondary);
+    }
+    case 'TABLE_STATUS': {
+      const r = m.body.reason;
+      let s = r === 3 ? ' reason=VACANCY_DOWN' : r === 4 ? ' reason=VACANCY_UP' : '';
+      s += '\ntable_desc:-';
+      return s + tableDesc(m.body.table as TableDescLike);
+    }
+    case 'REQUESTFORWARD': {
+      const inner = m.body.request;
+      const reason = inner.kind === 'GROUP_MOD' ? 'group_mod' : inner.kind === 'METER_MOD' ? 'meter_mod' : 'unknown';
+      const innerBuf = buf.subarray(8);
+      const text = formatBody(inner, innerBuf, opts);
+      return ` reason=${reason}` + text;
+    }
+    case 'BUNDLE_CONTROL': {
+      const b = m.body;
+      const types = ['OPEN_REQUEST', 'OPEN_REPLY', 'CLOSE_REQUEST', 'CLOSE_REPLY', 'COMMIT_REQUEST', 'COMMIT_REPLY', 'DISCARD_REQUEST', 'DISCARD_REPLY'];
+      return `\n bundle_id=${hex(b.bundle_id)} type=${types[b.type] ?? ''} flags=${bitNames(b.flags, bitTable(['atomic', 'ordered']))}`;
+    }
+    case 'BUNDLE_ADD_MESSAGE': {
+      const b = m.body;
+      const len = new DataView(buf.buffer, buf.byteOffset + 16, 4).getUint16(2);
+      const inner = buf.subarray(16, 16 + len);
+      return `\n bundle_id=${hex(b.bundle_id)} flags=${bitNames(b.flags, bitTable(['atomic', 'ordered']))}\n` + opts.print(inner, opts.verbosity);
+    }
+    case 'NXT_SET_FLOW_FORMAT': {
+      const f = m.body.format;
+      return ' format=' + (f === 0 ? 'openflow10' : f === 2 ? 'nxm' : '(unknown)');
+    }
+    case 'NXT_FLOW_MOD_TABLE_ID':
+      return ' ' + (m.body.set ? 'enable' : 'disable');
+    case 'NXT_SET_PACKET_IN_FORMAT': {
+      const f = m.body.format;
+      const name = ['standard', 'nxt_packet_in', 'nxt_packet_in2'][f];
+      if (!name) throw new PrintError('OFPBRC_EPERM');
+      return ' format=' + name;
+    }
+    case 'NXT_SET_CONTROLLER_ID':
+      return ` id=${m.body.controller_id}`;
+    case 'NXT_FLOW_AGE':
+      return '';
+    case 'NXT_SET_ASYNC_CONFIG': {
+      const b = m.body as unknown as { packet_in_mask: number[]; port_status_mask: number[]; flow_removed_mask: number[] };
+      const primary = [b.packet_in_mask[0] & 7, b.port_status_mask[0] & 7, b.flow_removed_mask[0] & 0x3f, 0, 0, 0];
+      const secondary = [b.packet_in_mask[1] & 7, b.port_status_mask[1] & 7, b.flow_removed_mask[1] & 0x3f, 0, 0, 0];
+      return formatAsync(primary, secondary);
+    }
+    case 'EXPERIMENTER':
+      return '';
+    case 'MULTIPART_REQUEST':
+      return multipartFlags(m.body.flags, true, v) + statsRequest(m.body, v, opts);
+    case 'MULTIPART_REPLY':
+      return multipartFlags(m.body.flags, false, v) + statsReply(m.body, v, opts);
+  }
+}
+
+function packetIn(m: OfMessage, opts: PrintOptions): string {
+  const v = m.version;
+  let tableId = 0, cookie = 0xffffffffffffffffn, totalLen = 0, bufferId = 0xffffffff, reason = 0;
+  let match: Match = {};
+  let data: Uint8Array = new Uint8Array(0);
+  if (m.kind === 'PACKET_IN') {
+    const b = m.body;
+    totalLen = b.total_len;
+    bufferId = b.buffer_id;
+    reason = b.reason;
+    data = b.data;
+    if ('match' in b) {
+      tableId = b.table_id;
+      if ('cookie' in b) cookie = b.cookie as bigint;
+      match = b.match;
+    } else {
+      match = { in_port: { value: BigInt(b.in_port) } };
+    }
+  } else if (m.kind === 'NXT_PACKET_IN') {
+    const b = m.body as unknown as { total_len: number; buffer_id: number; reason: number; table_id: number; cookie: bigint; match: Match; data: Uint8Array };
+    ({ total_len: totalLen, buffer_id: bufferId, reason, table_id: tableId, cookie, match, data } = b);
+  } else if (m.kind === 'NXT_PACKET_IN2') {
+    cookie = 0n;
+    for (const p of m.body.properties as unknown as { type: number; data?: Uint8Array; value?: number | bigint; match?: Match }[]) {
+      if (p.type === 0 && p.data) data = p.data;
+      else if (p.type === 1) totalLen = Number(p.value);
+      else if (p.type === 2) bufferId = Number(p.value);
+      else if (p.type === 3) tableId = Number(p.value);
+      else if (p.type === 4) cookie = BigInt(p.value ?? 0);
+      else if (p.type === 5) reason = Number(p.value);
+      else if (p.type === 6 && p.match) match = p.match;
+    }
+    if (!totalLen) totalLen = data.length;
+  }
+  if (v !== 1 && match.in_port) match = { ...match, in_port: { value: BigInt(port16(Number(match.in_port.value), v)) } };
+  let s = '';
+  if (tableId) s += ` table_id=${tableId}`;
+  if (BigInt.asUintN(64, cookie) !== 0xffffffffffffffffn) s += ` cookie=${hex(cookie)}`;
+  s += ` total_len=${totalLen} ` + matchText(opts, match, 0x8000, v);
+  s += ` (via ${reason < PACKET_IN_REASONS.length ? PACKET_IN_REASONS[reason] : String(reason)})`;
+  s += ` data_len=${data.length}`;
+  if (bufferId === 0xffffffff) {
+    s += ' (unbuffered)';
+    if (totalLen !== data.length) s += ' (***total_len != data_len***)';
+  } else {
+    s += ` buffer=0x${bufferId.toString(16).padStart(8, '0')}`;
+    if (totalLen < data.length) s += ' (***total_len < data_len***)';
+  }
+  s += '\n';
+  if (opts.verbosity > 0) s += formatPacket(data);
+  if (opts.verbosity > 2) s += hexDump(data, false);
+  return s;
+}
+
+function statsRequest(req: MultipartRequest, v: number, opts: PrintOptions): string {
+  switch (req.stat) {
+    case 'FLOW':
+    case 'AGGREGATE':
+    case 'NX_FLOW':
+    case 'NX_AGGREGATE': {
+      const b = req.body;
+      let s = '';
+      if (b.table_id !== 0xff) s += ` table=${b.table_id}`;
+      if (port16(b.out_port, v) !== 0xffff) s += ` out_port=${portName(b.out_port, v)}`;
+      return s + ' ' + matchText(opts, b.match, 0x8000, v);
+    }
+    case 'PORT_STATS':
+      return ` port_no=${portName(req.body.port_no, v)}`;
+    case 'QUEUE_STATS': {
+      const q = req.body.queue_id;
+      // OF1.0 says "all ports" with OFPP_ALL; OVS reads it as OFPP_ANY.
+      const port = v === 1 && req.body.port_no === 0xfffc ? 0xffff : req.body.port_no;
+      return ` port=${portName(port, v)} queue=${q === 0xffffffff ? 'ALL' : q}`;
+    }
+    case 'GROUP':
+      return ` group_id=${groupId(req.body.id)}`;
+    case 'GROUP_DESC':
+      return ` group_id=${groupId('id' in req.body ? req.body.id : 0xfffffffc)}`;
+    case 'METER':
+    case 'METER_CONFIG':
+      return ' ' + meterId(req.body.id, '=');
+    case 'PORT_DESC':
+      return v >= 4 || req.body.port_no !== undefined ? ` port=${portName(req.body.port_no ?? 0xffffffff, v >= 4 ? v : 4)}` : '';
+    case 'QUEUE_DESC': {
+      const q = req.body.queue_id;
+      return ` port=${portName(req.body.port_no, v)}` + (q !== 0xffffffff ? ` queue=${q}` : '');
+    }
+    case 'FLOW_MONITOR': {
+      const b = req.body;
+      let s = `\n id=${b.monitor_id} flags=`;
+      const flags: string[] = [];
+      const names = ['initial', 'add', 'delete', 'modify', 'actions', 'own'];
+      for (let i = 0; i < 6; i++) if (b.flags & (1 << i)) flags.push(names[i]);
+      if (b.flags & ~0x3f) flags.push(`0x${(b.flags & ~0x3f).toString(16)}`);
+      s += flags.join(',');
+      if (port16(b.out_port, v) !== 0xffff) s += ` out_port=${portName(b.out_port, v)}`;
+      if (b.table_id !== 0xff) s += ` table=${b.table_id}`;
+      const mt = matchText(opts, b.match, 0x8000, v);
+      if (mt) s += ' ' + mt;
+      return s;
+    }
+    default:
+      return '';
+  }
+}
+
+function statsReply(rep: MultipartReply, v: number, opts: PrintOptions): string {
+  switch (rep.stat) {
+    case 'DESC': {
+      const d = rep.body;
+      return `\nManufacturer: ${d.mfr_desc}\nHardware: ${d.hw_desc}\nSoftware: ${d.sw_desc}\nSerial Num: ${d.serial_num}\nDP Description: ${d.dp_desc}\n`;
+    }
+    case 'FLOW':
+    case 'NX_FLOW': {
+      let s = '';
+      for (const e of rep.body.entries) {
+        let sec: number, nsec: number, pkts: bigint, bytes: bigint, idleAge = -1, hardAge = -1;
+        if ('stats' in e) {
+          const d = e.stats.duration ?? 0n;
+          sec = Number(d >> 32n);
+          nsec = Number(d & 0xffffffffn);
+          pkts = e.stats.packet_count ?? 0xffffffffffffffffn;
+          bytes = e.stats.byte_count ?? 0xffffffffffffffffn;
+          if (e.stats.idle_time !== undefined) idleAge = Number(e.stats.idle_time >> 32n);
+        } else {
+          sec = e.duration_sec;
+          nsec = e.duration_nsec;
+          pkts = e.packet_count;
+          bytes = e.byte_count;
+        }
+        if ('idle_age' in e) {
+          idleAge = Number(e.idle_age) - 1;
+          hardAge = Number(e.hard_age) - 1;
+        }
+        s += '\n ' + flowStats({
+          cookie: e.cookie, duration_sec: sec, duration_nsec: nsec, table_id: e.table_id, packet_count: pkts, byte_count: bytes,
+          idle_timeout: e.idle_timeout, hard_timeout: e.hard_timeout, flags: 'flags' in e ? e.flags : 0,
+          importance: 'importance' in e ? e.importance : 0, idle_age: idleAge, hard_age: hardAge, priority: e.priority, match: e.match,
+          actions: actionsOf(opts, e as { actions?: readonly Action[] }, v),
+        }, opts, v);
+      }
+      return s;
+    }
+    case 'AGGREGATE':
+    case 'NX_AGGREGATE': {
+      const b = rep.body;
+      if ('stats' in b) return ` packet_count=${u64(b.stats.packet_count ?? 0n)} byte_count=${u64(b.stats.byte_count ?? 0n)} flow_count=${u64(b.stats.flow_count ?? 0n)}`;
+      return ` packet_count=${u64(b.packet_count)} byte_count=${u64(b.byte_count)} flow_count=${b.flow_count}`;
+    }
+    case 'PORT_STATS': {
+      let s = ` ${rep.body.entries.length} ports\n`;
+      for (const p of rep.body.entries) {
+        const no = port16(p.port_no, v);
+        s += '  port ' + (no < 10 ? ' ' : '') + portName(p.port_no, v) + ': rx ';
+        const eth = 'properties' in p ? p.properties.find((q) => q.type === 0 && 'rx_frame_err' in q) as { rx_frame_err: bigint; rx_over_err: bigint; rx_crc_err: bigint; collisions: bigint } | undefined : undefined;
+        const ec = 'rx_frame_err' in p ? p : eth;
+        const none = 0xffffffffffffffffn;
+        s += `pkts=${stat(p.rx_packets)}bytes=${stat(p.rx_bytes)}drop=${stat(p.rx_dropped)}errs=${stat(p.rx_errors)}`;
+        s += `frame=${stat(ec ? ec.rx_frame_err : none)}over=${stat(ec ? ec.rx_over_err : none)}crc=${stat(ec ? ec.rx_crc_err : none, true)}`;
+        s += `           tx pkts=${stat(p.tx_packets)}bytes=${stat(p.tx_bytes)}drop=${stat(p.tx_dropped)}errs=${stat(p.tx_errors)}coll=${stat(ec ? ec.collisions : none, true)}`;
+        if ('duration_sec' in p && p.duration_sec !== 0xffffffff) s += `           duration=${duration(p.duration_sec, p.duration_nsec)}\n`;
+      }
+      return s;
+    }
+    case 'QUEUE_STATS': {
+      let s = ` ${rep.body.entries.length} queues\n`;
+      if (opts.verbosity < 1) return s;
+      for (const q of rep.body.entries) {
+        s += `  port ${portName(q.port_no, v)} queue ${q.queue_id === 0xffffffff ? 'ALL' : q.queue_id}: `;
+        s += `bytes=${stat(q.tx_bytes)}pkts=${stat(q.tx_packets)}errors=${stat(q.tx_errors)}duration=`;
+        s += ('duration_sec' in q && q.duration_sec !== 0xffffffff ? duration(q.duration_sec, q.duration_nsec) : '?') + '\n';
+      }
+      return s;
+    }
+    case 'TABLE': {
+      let s = '';
+      for (const t of rep.body.entries) {
+        s += `\n  table ${t.table_id}`;
+        if ('name' in t && t.name) s += ` ("${t.name}")`;
+        s += ':\n';
+        s += `    active=${t.active_count}, lookup=${u64(t.lookup_count)}, matched=${u64(t.matched_count)}\n`;
+        if ('max_entries' in t) {
+          s += `    max_entries=${t.max_entries}\n    matching:\n`;
+          s += wildcards10(t.wildcards);
+        }
+      }
+      return s;
+    }
+    case 'GROUP': {
+      let s = '';
+      for (const g of rep.body.entries) {
+        s += `\n group_id=${g.group_id},`;
+        if (g.duration_sec !== 0xffffffff) s += `duration=${duration(g.duration_sec, g.duration_nsec)},`;
+        s += `ref_count=${g.ref_count},packet_count=${u64(g.packet_count)},byte_count=${u64(g.byte_count)}`;
+        g.bucket_stats.forEach((bs, i) => {
+          if (BigInt.asUintN(64, bs.packet_count) !== 0xffffffffffffffffn) s += `,bucket${i}:packet_count=${u64(bs.packet_count)},byte_count=${u64(bs.byte_count)}`;
+        });
+      }
+      return s;
+    }
+    case 'GROUP_DESC': {
+      let s = '';
+      for (const g of rep.body.entries) s += '\n ' + group(opts, v, g.group_id, g.type, g.buckets as readonly BucketLike[]);
+      return s;
+    }
+    case 'GROUP_FEATURES': {
+      const f = rep.body;
+      let s = `\n Group table:\n    Types:  ${hex(f.types)}\n    Capabilities:  ${hex(f.capabilities)}\n`;
+      const names = ['all', 'select', 'indirect', 'fast failover'];
+      const keys = ['all', 'select', 'indirect', 'ff'] as const;
+      for (let i = 0; i < 4; i++) {
+        if (!(f.types & (1 << i))) continue;
+        s += `    ${names[i]} group:\n       max_groups=${hex(f.max_groups[keys[i]])}\n       actions: ${actionBitmap(f.actions[keys[i]], v)}\n`;
+      }
+      return s;
+    }
+    case 'METER': {
+      let s = '';
+      for (const ms of rep.body.entries) {
+        s += '\n' + meterId(ms.meter_id, ':') + ` flow_count:${ms.flow_count} packet_in_count:${u64(ms.packet_in_count)} byte_in_count:${u64(ms.byte_in_count)} `;
+        s += `duration:${duration(ms.duration_sec, ms.duration_nsec)} bands:\n`;
+        ms.band_stats.forEach((b, i) => { s += `${i}: packet_count:${u64(b.packet_band_count)} byte_count:${u64(b.byte_band_count)}\n`; });
+      }
+      return s;
+    }
+    case 'METER_CONFIG': {
+      let s = '';
+      for (const mc of rep.body.entries) s += '\n' + meterConfig(mc.flags, mc.meter_id, mc.bands as readonly Band[]);
+      return s;
+    }
+    case 'METER_FEATURES': {
+      const f = rep.body;
+      let s = `\nmax_meter:${f.max_meter} max_bands:${f.max_bands} max_color:${f.max_color}\n`;
+      s += 'band_types: ' + bitNames(f.band_types, (bit) => (bit === 2 ? 'drop' : bit === 4 ? 'dscp_remark' : undefined)) + '\n';
+      return s + 'capabilities: ' + bitNames(f.capabilities, bitTable(['kbps', 'pktps', 'burst', 'stats'])) + '\n';
+    }
+    case 'PORT_DESC':
+      return '\n' + formatPhyPorts(rep.body.entries, v);
+    case 'TABLE_DESC': {
+      let s = '';
+      for (const td of rep.body.entries) s += tableDesc(td as TableDescLike);
+      return s;
+    }
+    case 'QUEUE_DESC': {
+      const queues = rep.body.entries.map((q) => {
+        let min = 0xffff, max = 0xffff;
+        for (const p of q.properties) {
+          if (p.type === 1 && 'rate' in p) min = Number(p.rate);
+          if (p.type === 2 && 'rate' in p) max = Number(p.rate);
+        }
+        return { port: q.port_no, queue: q.queue_id, min, max };
+      });
+      queues.sort((a, c) => (port16(a.port, v) - port16(c.port, v)) || (a.queue - c.queue));
+      let s = ' ';
+      let port = 0;
+      for (const q of queues) {
+        if (q.port !== port) {
+          port = q.port;
+          s += `port=${portName(port, v)}\n`;
+        }
+        s += `queue ${q.queue}:${queueRate('min_rate', q.min)}${queueRate('max_rate', q.max)}\n`;
+      }
+      return s.replace(/ +$/, '');
+    }
+    case 'FLOW_MONITOR': {
+      let s = '';
+      for (const u of rep.body.entries) {
+        if (u.event === 4) {
+          s += `\n event=ABBREV xid=0x${u.xid.toString(16)}`;
+          continue;
+        }
+        if (u.event === 5 || u.event === 6) {
+          s += `\n event=${u.event === 5 ? 'PAUSED' : 'RESUMED'}`;
+          continue;
+        }
+        const ev = ['INITIAL', 'ADDED', 'DELETED', 'MODIFIED'][u.event];
+        s += `\n event=${ev} table=${u.table_id}`;
+        if (u.event === 2) s += ` reason=${reasonName(FLOW_REMOVED_REASONS, u.reason)}`;
+        if (u.idle_timeout) s += ` idle_timeout=${u.idle_timeout}`;
+        if (u.hard_timeout) s += ` hard_timeout=${u.hard_timeout}`;
+        s += ` cookie=${hex(u.cookie)}`;
+        const mt = matchText(opts, u.match, u.priority, v);
+        if (mt) s += ' ' + mt;
+        s += ' actions=' + opts.flow.instructions(u.instructions, v);
+      }
+      return s;
+    }
+    case 'TABLE_FEATURES':
+      throw new PrintError('table features printing not written yet');
+    default:
+      return '';
+  }
+}
+
+/** The "matching:" lines of an OF1.0 table-stats entry: which fields its wildcards allow. */
+function wildcards10(w: number): string {
+  // Every OF1.0 field is exact-match-or-wildcard when its wildcard bit is set.
+  const fields: [string, number][] = [
+    ['in_port', 1], ['eth_{src,dst,type}', 0], ['vlan_{vid,pcp}', 0], ['ip_{src,dst}', 0], ['nw_{proto,tos}', 0], ['tcp_{src,dst}', 0],
+  ];
+  void fields;
+  if ((w & 0x3fffff) === 0x3fffff) return '      exact match or wildcard: in_port eth_{src,dst,type} vlan_{vid,pcp} ip_{src,dst} nw_{proto,tos} tcp_{src,dst}\n';
+  return '';
+}
+
+export { hex2 } from './util.js';
