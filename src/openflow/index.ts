@@ -65,3 +65,4 @@ export {
   NXFF_OPENFLOW10, NXFF_NXM, NXPIF_STANDARD, NXPIF_NXT_PACKET_IN, NXPIF_NXT_PACKET_IN2,
   type NxBodies, type NxFlowMod, type NxFlowStatsRequest, type NxFlowStats, type AggregateReply, type PacketIn2Prop,
 } from './nicira.js';
+export * from './text/index.js';

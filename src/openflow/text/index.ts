@@ -1,0 +1,15 @@
+// The OVS text syntax for flows, actions, groups and meters: parsed into
+// tsw's Match plus version-free action lists, and printed as ovs-ofctl prints.
+
+export { FlowSyntaxError } from './errors.js';
+export { TEXT_FIELDS, textField, subfieldField, subfieldName, type TextField, type ValueFormat } from './fields.js';
+export {
+  parseFieldValue, parseMatchField, setField, getField, normalizeSlots, slotsToMatch, matchToSlots, formatMatch,
+  formatIpMasked, formatIpv6Masked, OFP_DEFAULT_PRIORITY, type FlowSlots, type SlotValue,
+} from './match.js';
+export {
+  parseActions, parseActionList, formatActions, formatActionList, formatAction, parseSubfield, formatSubfield, protocolVersion, protocolFromName,
+  type TextAction, type SubfieldRef, type Protocol,
+} from './actions.js';
+export { parseFlow, formatFlowMod, FLOW_FLAGS, type TextFlow, type FlowCommand, type FlowFlag } from './flow.js';
+export { parsePort, formatPort, OFPP as OFPP16 } from './values.js';
