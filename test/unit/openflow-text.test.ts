@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FlowSyntaxError, formatFlowMod, parseFlow, protocolFromName } from '../../src/openflow/text/index.js';
+import { FlowSyntaxError, flowModMessage, formatFlowMod, parseFlow, protocolFromName, type Protocol } from '../../src/openflow/text/index.js';
+import { decodeMessage, encodeMessage } from '../../src/openflow/index.js';
+import { ofpToString } from '../../src/openflow/print/index.js';
 
 const hasOfctl = spawnSync('ovs-ofctl', ['--version']).status === 0;
 const skip = hasOfctl ? false : 'ovs-ofctl not installed';
@@ -368,7 +370,24 @@ const BAD_FLOWS = [
   'ip,actions=set_field:1->ct_mark',
 ];
 
+/**
+ * Flows whose OF1.0 encoding needs Nicira actions the codec does not have yet
+ * (controller2 for userdata/pause, the NXAST MPLS actions, NXAST group).
+ */
+const NOT_ENCODABLE = [
+  'actions=controller(userdata=01.02.03)', 'actions=controller(pause)', 'actions=push_mpls:0x8847',
+  'actions=push_mpls:0x8848,set_mpls_ttl:3', 'mpls,actions=pop_mpls:0x0800', 'mpls,actions=dec_mpls_ttl',
+  'mpls,actions=set_mpls_label:5,set_mpls_tc:2', 'actions=group:3',
+];
+
 interface Run { out: string[]; err: string; status: number | null; chosen: string }
+
+/** The parsed flow sent through the wire: encoded as a FLOW_MOD in `protocol`, decoded, printed by our ofp-print. */
+function viaWire(flow: string, protocol: Protocol): string {
+  const bytes = encodeMessage(flowModMessage(parseFlow(flow), protocol));
+  decodeMessage(bytes);
+  return ofpToString(bytes).trimEnd().replace(/^.*?\(.*?xid=[^)]*\): /, '');
+}
 
 function runOfctl(args: string[], flows: string[]): Run {
   const dir = mkdtempSync(join(tmpdir(), 'tsw-oftext-'));
@@ -399,6 +418,14 @@ function checkGroup(args: string[], flows: string[]) {
       ours = `THREW ${(e as Error).message}`;
     }
     if (ours !== r.out[i]) bad.push(`${flow}\n   ovs-ofctl: ${r.out[i]}\n   tsw:       ${ours}`);
+    let wire: string;
+    try {
+      wire = viaWire(flow, protocol);
+    } catch (e) {
+      wire = `THREW ${(e as Error).message}`;
+      if (/has no encoding in/.test(wire) && NOT_ENCODABLE.includes(flow)) return;
+    }
+    if (wire !== r.out[i]) bad.push(`${flow} (encoded, decoded, printed)\n   ovs-ofctl: ${r.out[i]}\n   tsw:       ${wire}`);
   });
   assert.deepEqual(bad, [], `${bad.length} of ${flows.length} differ:\n` + bad.join('\n'));
 }

@@ -1,5 +1,5 @@
-// The flow formatter tsw-ofctl prints with: the text layer's when it is there.
+// The flow formatter tsw-ofctl prints with: the text layer's.
 
-import { fallbackFormatter, type FlowFormatter } from '../../openflow/print/index.js';
+import { textFormatter, type FlowFormatter } from '../../openflow/print/index.js';
 
-export const flowFormatter: FlowFormatter = fallbackFormatter;
+export const flowFormatter: FlowFormatter = textFormatter;

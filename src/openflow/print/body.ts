@@ -196,9 +196,9 @@ function flowStats(fs: FlowStatsLike, opts: PrintOptions, version: number): stri
   return s + 'actions=' + fs.actions;
 }
 
-function actionsOf(opts: PrintOptions, e: { actions?: readonly Action[]; instructions?: readonly import('../index.js').Instruction[] }, version: number): string {
-  if (e.instructions) return opts.flow.instructions(e.instructions, version);
-  return opts.flow.actions(e.actions ?? [], version);
+function actionsOf(opts: PrintOptions, e: { actions?: readonly Action[]; instructions?: readonly import('../index.js').Instruction[] }, version: number, match?: Match): string {
+  if (e.instructions) return opts.flow.instructions(e.instructions, version, match);
+  return opts.flow.actions(e.actions ?? [], version, match);
 }
 
 interface BucketLike { weight?: number; watch_port?: number; watch_group?: number; bucket_id?: number; actions: readonly Action[]; properties?: readonly { type: number; weight?: number; watch?: number }[] }
@@ -328,9 +328,10 @@ export function formatBody(m: OfMessage, buf: Uint8Array, opts: PrintOptions): s
     case 'FLOW_MOD':
     case 'NXT_FLOW_MOD': {
       const b = m.body;
-      const command = 'command' in b ? b.command : 0;
+      // OF1.0 (with OVS's flow_mod_table_id extension) carries the table in the command's high byte.
+      const command = v === 1 ? b.command & 0xff : b.command;
       let s = ' ' + (['ADD', 'MOD', 'MOD_STRICT', 'DEL', 'DEL_STRICT'][command] ?? `cmd:${command}`);
-      const tableId = 'table_id' in b ? b.table_id : 0;
+      const tableId = 'table_id' in b ? b.table_id : b.command >> 8;
       if (tableId !== 0) s += ` table:${tableId}`;
       s += ' ';
       s += matchText(opts, b.match, b.priority, v);
@@ -345,14 +346,15 @@ export function formatBody(m: OfMessage, buf: Uint8Array, opts: PrintOptions): s
       const outPort = port16(b.out_port, v);
       if (outPort !== 0xffff) s += `out_port:${portName(b.out_port, v)} `;
       s += flowModFlags(b.flags, v);
-      return s + 'actions=' + actionsOf(opts, b as { actions?: readonly Action[] }, v);
+      return s + 'actions=' + actionsOf(opts, b as { actions?: readonly Action[] }, v, b.match);
     }
     case 'FLOW_REMOVED':
     case 'NXT_FLOW_REMOVED': {
       const b = m.body;
       let s = ' ' + matchText(opts, b.match, b.priority, v);
       s += ` reason=${reasonName(FLOW_REMOVED_REASONS, b.reason)}`;
-      const tableId = 'table_id' in b ? b.table_id : 255;
+      // Nicira's flow_removed carries the table plus one (0: unknown, which OVS reads as 255).
+      const tableId = !('table_id' in b) ? 255 : m.kind === 'NXT_FLOW_REMOVED' ? (b.table_id + 255) & 0xff : b.table_id;
       if (tableId !== 255) s += ` table_id=${tableId}`;
       if (b.cookie !== 0n) s += ` cookie:${hex(b.cookie)}`;
       let sec: number, nsec: number, pkts: bigint, bytes: bigint;
@@ -381,7 +383,7 @@ export function formatBody(m: OfMessage, buf: Uint8Array, opts: PrintOptions): s
       const match: Match = 'match' in b ? b.match : { in_port: { value: BigInt(b.in_port) } };
       const inPort = match.in_port;
       const metadata: Match = inPort ? { in_port: { value: BigInt(port16(Number(inPort.value), v)) } } : {};
-      let s = ' ' + matchText(opts, metadata, 0x8000, v) + ' actions=' + opts.flow.actions(b.actions, v);
+      let s = ' ' + matchText(opts, metadata, 0x8000, v) + ' actions=' + opts.flow.actions(b.actions, v, metadata);
       if (b.buffer_id === 0xffffffff) {
         s += ` data_len=${b.data.length}`;
         if (opts.verbosity > 0 && b.data.length > 0) s += '\n' + formatPacket(b.data);
@@ -803,7 +805,8 @@ function statsReply(rep: MultipartReply, v: number, opts: PrintOptions): string 
         if (u.event === 2) s += ` reason=${reasonName(FLOW_REMOVED_REASONS, u.reason)}`;
         if (u.idle_timeout) s += ` idle_timeout=${u.idle_timeout}`;
         if (u.hard_timeout) s += ` hard_timeout=${u.hard_timeout}`;
-        s += ` cookie=${hex(u.cookie)}`;
+        // "%#x": a zero cookie prints as plain 0.
+        s += ` cookie=${u.cookie === 0n ? '0' : hex(u.cookie)}`;
         const mt = matchText(opts, u.match, u.priority, v);
         if (mt) s += ' ' + mt;
         s += ' actions=' + opts.flow.instructions(u.instructions, v);

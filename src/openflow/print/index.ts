@@ -4,17 +4,17 @@
 import { OfError, decodeMessage, type OfMessage } from '../index.js';
 import { formatBody, type PrintOptions } from './body.js';
 import { rawName, versionTag } from './names.js';
-import { fallbackFormatter, type FlowFormatter } from './text-hooks.js';
+import { textFormatter, type FlowFormatter } from './text-hooks.js';
 import { PrintError, hexDump } from './util.js';
 
 export { hexDump, duration } from './util.js';
 export { rawName, versionTag } from './names.js';
-export { fallbackFormatter, type FlowFormatter } from './text-hooks.js';
+export { textFormatter, type FlowFormatter } from './text-hooks.js';
 export { formatPacket } from './packet.js';
 export type { PrintOptions } from './body.js';
 
 /** Text of one OpenFlow message (`len` bytes of `buf`) at `verbosity`, ending in a newline — OVS's ofp_to_string. */
-export function ofpToString(buf: Uint8Array, verbosity = 1, flow: FlowFormatter = fallbackFormatter): string {
+export function ofpToString(buf: Uint8Array, verbosity = 1, flow: FlowFormatter = textFormatter): string {
   const opts: PrintOptions = { verbosity, flow, print: (b, v) => ofpToString(b, v, flow) };
   if (buf.length === 0) return 'OpenFlow message is empty\n';
   if (buf.length < 8) return `OpenFlow packet too short (only ${buf.length} bytes):\n` + hexDump(buf);

@@ -6,7 +6,7 @@ import { fail } from './errors.js';
 import { subfieldField, subfieldName, textField, type TextField } from './fields.js';
 import { parseFieldValue } from './match.js';
 import {
-  OFPP, formatEth, formatIpv4, formatPort, hex, parseEth, parseInteger, parseIpv4, parsePort, parseUint,
+  OFPP, altHex, formatEth, formatIpv4, formatPort, hex, parseEth, parseInteger, parseIpv4, parsePort, parseUint,
 } from './values.js';
 import { formatIpMasked, formatIpv6Masked } from './match.js';
 
@@ -33,7 +33,11 @@ export type TextAction =
   | { type: 'push_mpls' | 'pop_mpls'; ethertype: number }
   | { type: 'set_mpls_ttl' | 'set_mpls_label' | 'set_mpls_tc'; value: number }
   | { type: 'dec_mpls_ttl' | 'exit' | 'pop_queue' | 'ct_clear' | 'clear_actions' }
-  | { type: 'set_field'; field: TextField; value: bigint; mask?: bigint; load?: SubfieldRef }
+  /**
+   * `load` when written as load:V->F[a..b] (V is the loaded bits); `as` when decoded
+   * from the wire, where OVS prints what came (set_field or reg_load) in any version.
+   */
+  | { type: 'set_field'; field: TextField; value: bigint; mask?: bigint; load?: SubfieldRef; as?: 'set_field' | 'load' }
   | { type: 'move'; src: SubfieldRef; dst: SubfieldRef }
   | { type: 'set_queue'; queue: number }
   | { type: 'group'; group: number }
@@ -422,38 +426,43 @@ function formatMaskedValue(f: TextField, v: bigint, m: bigint): string {
   return `${hex(v)}/${hex(m)}`;
 }
 
-/** The bit range of a mask made of one run of ones. */
-function contiguousRange(mask: bigint): { ofs: number; n_bits: number } | undefined {
-  if (mask === 0n) return undefined;
-  let ofs = 0;
-  while (!((mask >> BigInt(ofs)) & 1n)) ofs++;
-  const run = mask >> BigInt(ofs);
-  if ((run & (run + 1n)) !== 0n) return undefined;
-  return { ofs, n_bits: run.toString(2).length };
+function formatLoad(dst: SubfieldRef, value: bigint): string {
+  return `load:${altHex(value)}->${formatSubfield(dst)}`;
 }
 
-function formatLoad(dst: SubfieldRef, value: bigint): string {
-  return `load:${hex(value)}->${formatSubfield(dst)}`;
+/** One load per run of ones in the mask, lowest first (OVS's next_load_segment). */
+function formatLoads(f: TextField, value: bigint, mask: bigint): string {
+  const out: string[] = [];
+  for (let ofs = 0; ofs < f.bits;) {
+    if (!((mask >> BigInt(ofs)) & 1n)) { ofs++; continue; }
+    let n = 0;
+    while (ofs + n < f.bits && (mask >> BigInt(ofs + n)) & 1n) n++;
+    out.push(formatLoad({ field: f, ofs, n_bits: n }, (value >> BigInt(ofs)) & ((1n << BigInt(n)) - 1n)));
+    ofs += n;
+  }
+  return out.join(',');
 }
 
 function formatSetField(a: Extract<TextAction, { type: 'set_field' }>, p: Protocol): string {
   const v = protocolVersion(p);
-  const full: SubfieldRef = { field: a.field, ofs: 0, n_bits: a.field.bits };
+  const all = (1n << BigInt(a.field.bits)) - 1n;
+  // A load's bits as a value/mask over the whole field.
+  const value = a.load ? a.value << BigInt(a.load.ofs) : a.value;
+  const mask = a.load ? ((1n << BigInt(a.load.n_bits)) - 1n) << BigInt(a.load.ofs) : a.mask ?? all;
+  const asSetField = () => mask === all
+    ? `set_field:${formatValue(a.field, value)}->${a.field.name}`
+    : `set_field:${formatMaskedValue(a.field, value, mask)}->${a.field.name}`;
+  if (a.as === 'set_field') return asSetField();
+  if (a.as === 'load' && a.load) return formatLoad(a.load, a.value);
+  // OF1.5 has only Set-Field; before it loads stay loads, and partial set_fields become them.
+  if (v >= 6) return asSetField();
+  if (a.load) return formatLoad(a.load, a.value);
   if (v === 1) {
     const std = of10SetField(a);
     if (std) return std;
-    if (a.load) return formatLoad(a.load, a.value);
-    if (a.mask === undefined) return formatLoad(full, a.value);
-    const contiguous = contiguousRange(a.mask);
-    if (contiguous) return formatLoad({ field: a.field, ...contiguous }, a.value >> BigInt(contiguous.ofs));
-    return `set_field:${formatMaskedValue(a.field, a.value, a.mask)}->${a.field.name}`;
   }
-  if (a.load) {
-    if (a.load.ofs === 0 && a.load.n_bits === a.field.bits) return `set_field:${formatValue(a.field, a.value)}->${a.field.name}`;
-    return formatLoad(a.load, a.value);
-  }
-  if (a.mask !== undefined) return `set_field:${formatMaskedValue(a.field, a.value, a.mask)}->${a.field.name}`;
-  return `set_field:${formatValue(a.field, a.value)}->${a.field.name}`;
+  if (mask === all && v > 1) return asSetField();
+  return formatLoads(a.field, value, mask);
 }
 
 export function formatAction(a: TextAction, p: Protocol): string {

@@ -13,3 +13,7 @@ export {
 } from './actions.js';
 export { parseFlow, formatFlowMod, FLOW_FLAGS, type TextFlow, type FlowCommand, type FlowFlag } from './flow.js';
 export { parsePort, formatPort, OFPP as OFPP16 } from './values.js';
+export {
+  actionFromWire, actionsFromWire, instructionsFromWire, formatWireActions, formatWireMatch, checkConsistency,
+  actionToWire, actionsToWire, instructionsToWire, flowModMessage, oxmNames, fieldOfHeader, headerOfField, protocolOfVersion,
+} from './wire.js';
