@@ -81,6 +81,11 @@ function flowModFlags(flags: number, version: number): string {
   return s;
 }
 
+/** OVS prints bundle ids with printf's %#x, which writes zero without the 0x. */
+function bundleId(id: number): string {
+  return id === 0 ? '0' : `0x${id.toString(16)}`;
+}
+
 function groupId(id: number): string {
   return id === 0xfffffffc ? 'ALL' : id === 0xffffffff ? 'ANY' : String(id);
 }
@@ -332,6 +337,10 @@ export function formatBody(m: OfMessage, buf: Uint8Array, opts: PrintOptions): s
       const command = v === 1 ? b.command & 0xff : b.command;
       let s = ' ' + (['ADD', 'MOD', 'MOD_STRICT', 'DEL', 'DEL_STRICT'][command] ?? `cmd:${command}`);
       const tableId = 'table_id' in b ? b.table_id : b.command >> 8;
+      // OVS's decoder refuses table 255 (OFPTT_ALL) except for deletes from OF1.2 on, and for everything in OF1.1.
+      if (v >= 2 && m.kind === 'FLOW_MOD' && tableId === 0xff && (v === 2 || (command !== 3 && command !== 4))) {
+        throw new PrintError('OFPFMFC_BAD_TABLE_ID');
+      }
       if (tableId !== 0) s += ` table:${tableId}`;
       s += ' ';
       s += matchText(opts, b.match, b.priority, v);
@@ -486,13 +495,13 @@ export function formatBody(m: OfMessage, buf: Uint8Array, opts: PrintOptions): s
     case 'BUNDLE_CONTROL': {
       const b = m.body;
       const types = ['OPEN_REQUEST', 'OPEN_REPLY', 'CLOSE_REQUEST', 'CLOSE_REPLY', 'COMMIT_REQUEST', 'COMMIT_REPLY', 'DISCARD_REQUEST', 'DISCARD_REPLY'];
-      return `\n bundle_id=${hex(b.bundle_id)} type=${types[b.type] ?? ''} flags=${bitNames(b.flags, bitTable(['atomic', 'ordered']))}`;
+      return `\n bundle_id=${bundleId(b.bundle_id)} type=${types[b.type] ?? ''} flags=${bitNames(b.flags, bitTable(['atomic', 'ordered']))}`;
     }
     case 'BUNDLE_ADD_MESSAGE': {
       const b = m.body;
       const len = new DataView(buf.buffer, buf.byteOffset + 16, 4).getUint16(2);
       const inner = buf.subarray(16, 16 + len);
-      return `\n bundle_id=${hex(b.bundle_id)} flags=${bitNames(b.flags, bitTable(['atomic', 'ordered']))}\n` + opts.print(inner, opts.verbosity);
+      return `\n bundle_id=${bundleId(b.bundle_id)} flags=${bitNames(b.flags, bitTable(['atomic', 'ordered']))}\n` + opts.print(inner, opts.verbosity);
     }
     case 'NXT_SET_FLOW_FORMAT': {
       const f = m.body.format;
@@ -700,17 +709,46 @@ function statsReply(rep: MultipartReply, v: number, opts: PrintOptions): string 
       return s;
     }
     case 'TABLE': {
+      // Like OVS, a run of tables with the same stats and features as the one before prints as one "ditto" line.
       let s = '';
-      for (const t of rep.body.entries) {
-        s += `\n  table ${t.table_id}`;
-        if ('name' in t && t.name) s += ` ("${t.name}")`;
-        s += ':\n';
-        s += `    active=${t.active_count}, lookup=${u64(t.lookup_count)}, matched=${u64(t.matched_count)}\n`;
-        if ('max_entries' in t) {
-          s += `    max_entries=${t.max_entries}\n    matching:\n`;
-          s += wildcards10(t.wildcards);
+      let first = -1;
+      let last = -1;
+      const finish = (): void => {
+        if (first >= 0) s += first === last ? `\n  table ${first}: ditto\n` : `\n  tables ${first}...${last}: ditto\n`;
+        first = -1;
+      };
+      const entries = rep.body.entries;
+      entries.forEach((t, i) => {
+        const prev = i ? entries[i - 1] : undefined;
+        const sameStats = prev !== undefined && t.active_count === prev.active_count
+          && u64(t.lookup_count) === u64(prev.lookup_count) && u64(t.matched_count) === u64(prev.matched_count);
+        const sameFeatures = prev !== undefined && (!('max_entries' in t) || ('max_entries' in prev
+          && t.max_entries === prev.max_entries && 'wildcards' in prev && t.wildcards === prev.wildcards));
+        const name = 'name' in t ? t.name : '';
+        if (sameStats && sameFeatures && !name) {
+          if (first < 0) first = t.table_id;
+          last = t.table_id;
+          return;
         }
-      }
+        finish();
+        s += `\n  table ${t.table_id}`;
+        if (name) s += ` ("${name}")`;
+        s += ':';
+        if (sameStats && sameFeatures) {
+          s += ' ditto';
+          return;
+        }
+        s += '\n';
+        s += `    active=${t.active_count}, lookup=${u64(t.lookup_count)}, matched=${u64(t.matched_count)}\n`;
+        if (!('max_entries' in t)) return;
+        if (sameFeatures) {
+          s += '    (same features)\n';
+          return;
+        }
+        s += `    max_entries=${t.max_entries}\n    matching:\n`;
+        s += wildcards10(t.wildcards);
+      });
+      finish();
       return s;
     }
     case 'GROUP': {
