@@ -7,7 +7,7 @@
 import { NX_VENDOR_ID, OfError, type OfErrorName } from './errors.js';
 import { oxmEntry } from './match.js';
 import {
-  Reader, bytes, constant, ipv4, lengthOf, list, mac, pad, padTo, restMod, struct, u16, u32, u64, u8,
+  Reader, bytes, constant, ipv4, lengthOf, list, mac, pad, padTo, readIntoOf, restMod, struct, u16, u32, u64, u8,
   type Codec, type Shape, type StructValue, type ValueOf, type Writer,
 } from './wire.js';
 
@@ -47,11 +47,13 @@ interface ListErrors {
 
 /** A list of 8-byte-aligned TLVs (u16 type, u16 length including padding) described by a kind table. */
 function kindList<V extends { type: string }>(kinds: Record<string, TlvKind>, errs: ListErrors): Codec<V[]> {
-  const byCode = new Map<number, [string, TlvKind]>();
-  const byNx = new Map<number, [string, TlvKind]>();
+  // name, kind, and the body's readInto (struct bodies read straight into an object that starts with `type`).
+  type Hit = readonly [string, TlvKind, ReturnType<typeof readIntoOf>];
+  const byCode = new Map<number, Hit>();
+  const byNx = new Map<number, Hit>();
   for (const [name, k] of Object.entries(kinds)) {
-    if (k.nx !== undefined) byNx.set(k.nx, [name, k]);
-    else byCode.set(k.code, [name, k]);
+    if (k.nx !== undefined) byNx.set(k.nx, [name, k, readIntoOf(k.body)]);
+    else byCode.set(k.code, [name, k, readIntoOf(k.body)]);
   }
   const shape: Shape = {
     t: 'list',
@@ -70,11 +72,16 @@ function kindList<V extends { type: string }>(kinds: Record<string, TlvKind>, er
     write: (w: Writer, vs) => {
       for (const v of vs) {
         const k = kindOf(v);
-        const n = 4 + k.body.size(v);
+        // The length is patched in after the body: sizing nested lists again at every level showed in profiles.
+        const start = w.pos;
         w.u16(k.code);
-        w.u16(padTo(n, 8));
+        w.zeros(2);
         k.body.write(w, v);
-        w.zeros(padTo(n, 8) - n);
+        const n = w.pos - start;
+        const len = padTo(n, 8);
+        w.buf[start + 2] = len >>> 8;
+        w.buf[start + 3] = len;
+        w.zeros(len - n);
       }
     },
     read: (r: Reader) => {
@@ -93,13 +100,13 @@ function kindList<V extends { type: string }>(kinds: Record<string, TlvKind>, er
           if (!hit) throw new OfError(errs.vendorType ?? errs.type, `${errs.what}: Nicira subtype ${sub}`);
         }
         if (!hit) throw new OfError(errs.type, `${errs.what} type ${code}`);
-        const [name, k] = hit;
+        const [name, k, into] = hit;
         const body = r.sub(len - 4, errs.len, errs.what);
-        const v = k.body.read(body) as Record<string, unknown>;
+        const v = into ? into(body, { type: name }) : { type: name, ...(k.body.read(body) as Record<string, unknown>) };
         if (k.variable ? body.remaining >= 8 : body.remaining !== 0) {
           throw new OfError(errs.len, `${errs.what} ${name}: ${body.remaining} unexpected bytes`);
         }
-        out.push({ type: name, ...v } as unknown as V);
+        out.push(v as unknown as V);
       }
       return out;
     },

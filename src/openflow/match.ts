@@ -4,7 +4,7 @@
 
 import { OfError } from './errors.js';
 import {
-  CS, FIELD_BY_CODE, FIELD_BY_NAME, OFPVID_PRESENT, OFPXMC_EXPERIMENTER, codeFor, codeKey,
+  CS, FIELD_BY_NAME, MATCH_FIELDS, OFPVID_PRESENT, OFPXMC_EXPERIMENTER, codeFor,
   type FieldCode, type MatchField, type Prereq,
 } from './fields.js';
 import { port10To11, port11To10 } from './port.js';
@@ -23,16 +23,46 @@ export type Match = Readonly<Record<string, FieldMatch>>;
 export const NXM = 0;
 
 function toBytes(v: bigint, n: number, out: Uint8Array, at: number): void {
+  if (n <= 6) {
+    // Up to 48 bits fit a double exactly: one BigInt conversion instead of one bigint shift per byte.
+    let x = Number(v);
+    for (let i = n - 1; i >= 0; i--) {
+      const b = x % 256;
+      out[at + i] = b;
+      x = (x - b) / 256;
+    }
+    return;
+  }
   for (let i = n - 1; i >= 0; i--) {
     out[at + i] = Number(v & 0xffn);
     v >>= 8n;
   }
 }
 
+/** Bigints are immutable, so values below 2^16 (ports, ethertypes, protocols) are made once each and shared. */
+const SMALL: bigint[] = [];
+
 function fromBytes(b: Uint8Array, at: number, n: number): bigint {
+  if (n <= 6) {
+    let x = 0;
+    for (let i = 0; i < n; i++) x = x * 256 + b[at + i];
+    if (x < 0x10000) return (SMALL[x] ??= BigInt(x));
+    return BigInt(x);
+  }
   let v = 0n;
   for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(b[at + i]);
   return v;
+}
+
+/** 1 << bits and 1 << (8 * bytes) of each table field, as bigints made once (not per checked entry). */
+interface Limits {
+  readonly value: bigint;
+  readonly mask: bigint;
+}
+const LIMITS = new Map<MatchField, Limits>(MATCH_FIELDS.map((f) => [f, limitsOf(f)]));
+
+function limitsOf(f: MatchField): Limits {
+  return { value: 1n << BigInt(f.bits), mask: 1n << BigInt(f.bytes * 8) };
 }
 
 function fieldOf(name: string): MatchField {
@@ -43,11 +73,11 @@ function fieldOf(name: string): MatchField {
 
 /** Checks one field's value and mask against the table (width, maskability, value outside mask). */
 export function checkFieldMatch(field: MatchField, m: FieldMatch): void {
-  const limit = 1n << BigInt(field.bits);
-  if (m.value < 0n || m.value >= limit) throw new OfError('OFPBMC_BAD_VALUE', `${field.name}: value exceeds ${field.bits} bits`);
+  const limits = LIMITS.get(field) ?? limitsOf(field);
+  if (m.value < 0n || m.value >= limits.value) throw new OfError('OFPBMC_BAD_VALUE', `${field.name}: value exceeds ${field.bits} bits`);
   if (m.mask !== undefined) {
     if (!field.maskable) throw new OfError('OFPBMC_BAD_MASK', `${field.name} cannot be masked`);
-    if (m.mask < 0n || m.mask >= 1n << BigInt(field.bytes * 8)) throw new OfError('OFPBMC_BAD_MASK', `${field.name}: mask too wide`);
+    if (m.mask < 0n || m.mask >= limits.mask) throw new OfError('OFPBMC_BAD_MASK', `${field.name}: mask too wide`);
     if ((m.value & ~m.mask) !== 0n) throw new OfError('OFPBMC_BAD_WILDCARDS', `${field.name}: value has bits outside the mask`);
   }
 }
@@ -56,41 +86,88 @@ function codeBytes(f: MatchField, c: FieldCode): number {
   return c.bytes ?? f.bytes;
 }
 
+/**
+ * One wire code of one field with what reading or writing an entry needs,
+ * worked out once: the TLV walk then does one integer-keyed (decode) or
+ * name-keyed (encode) lookup per entry and no string building.
+ */
+interface WireCode {
+  readonly field: MatchField;
+  readonly code: FieldCode;
+  /** Value bytes on the wire (the mask is as long again). */
+  readonly n: number;
+  /** The wire carries a 16-bit port for a 32-bit field (NXM_OF_IN_PORT). */
+  readonly narrow: boolean;
+  /** Entry length without a mask: experimenter id (if any) and value. */
+  readonly len: number;
+  /** Class and field bits of the header, without the mask bit and length. */
+  readonly header: number;
+}
+
+function wireCode(f: MatchField, c: FieldCode): WireCode {
+  const n = codeBytes(f, c);
+  return {
+    field: f, code: c, n, narrow: n !== f.bytes,
+    len: (c.experimenter !== undefined ? 4 : 0) + n, header: ((c.cls << 16) | (c.field << 9)) >>> 0,
+  };
+}
+
+// Decoding: standard codes by class * 128 + field, experimenter OXM codes by experimenter * 128 + field.
+const BY_WIRE = new Map<number, WireCode>();
+const BY_EXPERIMENTER = new Map<number, WireCode>();
+for (const f of MATCH_FIELDS) {
+  for (const c of f.codes) {
+    if (c.cls === OFPXMC_EXPERIMENTER) BY_EXPERIMENTER.set((c.experimenter ?? 0) * 128 + c.field, wireCode(f, c));
+    else BY_WIRE.set(c.cls * 128 + c.field, wireCode(f, c));
+  }
+}
+
+// Encoding: the code `version` uses for each field name, filled in as names are met.
+const byVersion = new Map<number, Map<string, WireCode>>();
+
+function codesOf(version: number): Map<string, WireCode> {
+  let names = byVersion.get(version);
+  if (!names) byVersion.set(version, (names = new Map()));
+  return names;
+}
+
+function encodeCode(names: Map<string, WireCode>, name: string, version: number): WireCode {
+  let wc = names.get(name);
+  if (!wc) {
+    const f = fieldOf(name);
+    wc = wireCode(f, codeFor(f, version));
+    names.set(name, wc);
+  }
+  return wc;
+}
+
 /** Value as carried by a wire code (NXM_OF_IN_PORT holds a 16-bit port). */
-function toWireValue(f: MatchField, c: FieldCode, v: bigint): bigint {
-  if (codeBytes(f, c) === f.bytes) return v;
+function toWireValue(wc: WireCode, v: bigint): bigint {
+  if (!wc.narrow) return v;
   const p = port11To10(Number(v));
-  if (p === undefined) throw new OfError('OFPBMC_BAD_VALUE', `${f.name}: port ${v} has no 16-bit form`);
+  if (p === undefined) throw new OfError('OFPBMC_BAD_VALUE', `${wc.field.name}: port ${v} has no 16-bit form`);
   return BigInt(p);
-}
-
-function fromWireValue(f: MatchField, c: FieldCode, v: bigint): bigint {
-  return codeBytes(f, c) === f.bytes ? v : BigInt(port10To11(Number(v)));
-}
-
-function entrySize(f: MatchField, c: FieldCode, masked: boolean): number {
-  return 4 + (c.experimenter !== undefined ? 4 : 0) + codeBytes(f, c) * (masked ? 2 : 1);
 }
 
 function tlvSize(m: Match, version: number): number {
   let n = 0;
-  for (const [name, fm] of Object.entries(m)) {
-    const f = fieldOf(name);
-    n += entrySize(f, codeFor(f, version), fm.mask !== undefined);
+  const names = codesOf(version);
+  for (const name of Object.keys(m)) {
+    const wc = encodeCode(names, name, version);
+    n += 4 + (m[name].mask !== undefined ? wc.len + wc.n : wc.len);
   }
   return n;
 }
 
-function writeEntry(w: Writer, name: string, fm: FieldMatch, version: number): void {
-  const f = fieldOf(name);
-  checkFieldMatch(f, fm);
-  const c = codeFor(f, version);
+function writeEntry(w: Writer, name: string, fm: FieldMatch, version: number, names = codesOf(version)): void {
+  const wc = encodeCode(names, name, version);
+  checkFieldMatch(wc.field, fm);
   const hasMask = fm.mask !== undefined;
-  const n = codeBytes(f, c);
-  const len = entrySize(f, c, hasMask) - 4;
-  w.u32(((c.cls << 16) | (c.field << 9) | (hasMask ? 0x100 : 0) | len) >>> 0);
-  if (c.experimenter !== undefined) w.u32(c.experimenter);
-  toBytes(toWireValue(f, c, fm.value), n, w.buf, w.pos);
+  const n = wc.n;
+  const len = hasMask ? wc.len + n : wc.len;
+  w.u32((wc.header | (hasMask ? 0x100 : 0) | len) >>> 0);
+  if (wc.code.experimenter !== undefined) w.u32(wc.code.experimenter);
+  toBytes(toWireValue(wc, fm.value), n, w.buf, w.pos);
   w.pos += n;
   if (hasMask) {
     toBytes(fm.mask as bigint, n, w.buf, w.pos);
@@ -99,7 +176,8 @@ function writeEntry(w: Writer, name: string, fm: FieldMatch, version: number): v
 }
 
 function writeTlvs(w: Writer, m: Match, version: number): void {
-  for (const [name, fm] of Object.entries(m)) writeEntry(w, name, fm, version);
+  const names = codesOf(version);
+  for (const name of Object.keys(m)) writeEntry(w, name, m[name], version, names);
 }
 
 /** One OXM/NXM entry: its field name and value/mask. */
@@ -107,36 +185,60 @@ export interface OxmEntry extends FieldMatch {
   readonly field: string;
 }
 
-function readEntry(r: Reader): OxmEntry {
-  const header = r.sub(4, 'OFPBMC_BAD_LEN', 'match field header').u32();
+function shortOf(what: string, n: number, at: number, left: number): OfError {
+  return new OfError('OFPBMC_BAD_LEN', `${what} needs ${n} bytes at offset ${at}, only ${left} left`);
+}
+
+/**
+ * Reads one entry: returns its field and leaves its value/mask in `out`
+ * (the TLV walk builds one object per entry, not three).
+ */
+function readEntryInto(r: Reader, out: { value: bigint; mask: bigint | undefined }): MatchField {
+  if (r.end - r.pos < 4) throw shortOf('match field header', 4, r.pos, r.end - r.pos);
+  const header = r.dv.getUint32(r.pos);
+  r.pos += 4;
   const cls = header >>> 16;
   const field = (header >>> 9) & 0x7f;
   const hasMask = (header & 0x100) !== 0;
   const len = header & 0xff;
-  const body = r.sub(len, 'OFPBMC_BAD_LEN', 'match field');
-  let experimenter: number | undefined;
-  if (cls === OFPXMC_EXPERIMENTER) experimenter = body.u32();
-  const hit = FIELD_BY_CODE.get(codeKey(cls, field, experimenter));
-  if (!hit) throw new OfError('OFPBMC_BAD_FIELD', `unknown match field class 0x${cls.toString(16)} field ${field}`);
-  const { field: f, code: c } = hit;
-  const n = codeBytes(f, c);
-  if (len !== entrySize(f, c, hasMask) - 4) {
-    throw new OfError('OFPBMC_BAD_LEN', `${f.name}: length ${len}, expected ${entrySize(f, c, hasMask) - 4}`);
+  if (len > r.end - r.pos) throw shortOf('match field', len, r.pos, r.end - r.pos);
+  let at = r.pos;
+  r.pos += len;
+  let hit: WireCode | undefined;
+  if (cls === OFPXMC_EXPERIMENTER) {
+    if (len < 4) throw shortOf('field', 4, at, len);
+    hit = BY_EXPERIMENTER.get(r.dv.getUint32(at) * 128 + field);
+    at += 4;
+  } else {
+    hit = BY_WIRE.get(cls * 128 + field);
   }
+  if (!hit) throw new OfError('OFPBMC_BAD_FIELD', `unknown match field class 0x${cls.toString(16)} field ${field}`);
+  const f = hit.field;
+  const n = hit.n;
+  const expected = hasMask ? hit.len + n : hit.len;
+  if (len !== expected) throw new OfError('OFPBMC_BAD_LEN', `${f.name}: length ${len}, expected ${expected}`);
   if (hasMask && !f.maskable) throw new OfError('OFPBMC_BAD_MASK', `${f.name} cannot be masked`);
-  const value = fromWireValue(f, c, fromBytes(body.buf, body.pos, n));
-  const fm: FieldMatch = hasMask ? { value, mask: fromBytes(body.buf, body.pos + n, n) } : { value };
-  checkFieldMatch(f, fm);
-  return { field: f.name, ...fm };
+  const raw = fromBytes(r.buf, at, n);
+  out.value = hit.narrow ? BigInt(port10To11(Number(raw))) : raw;
+  out.mask = hasMask ? fromBytes(r.buf, at + n, n) : undefined;
+  checkFieldMatch(f, out);
+  return f;
+}
+
+function readEntry(r: Reader): OxmEntry {
+  const vm = { value: 0n, mask: undefined as bigint | undefined };
+  const f = readEntryInto(r, vm);
+  return vm.mask === undefined ? { field: f.name, value: vm.value } : { field: f.name, value: vm.value, mask: vm.mask };
 }
 
 /** Parses TLVs until the reader's end, checking each entry and duplicates (not prerequisites). */
 function readTlvs(r: Reader): Match {
   const out: Record<string, FieldMatch> = {};
+  const vm = { value: 0n, mask: undefined as bigint | undefined };
   while (r.remaining > 0) {
-    const { field, ...fm } = readEntry(r);
+    const field = readEntryInto(r, vm).name;
     if (Object.hasOwn(out, field)) throw new OfError('OFPBMC_DUP_FIELD', field);
-    out[field] = fm;
+    out[field] = vm.mask === undefined ? { value: vm.value } : { value: vm.value, mask: vm.mask };
   }
   return out;
 }
@@ -146,8 +248,8 @@ export function oxmEntry(version: number): Codec<OxmEntry> {
   return {
     shape: { t: 'named', name: 'oxmEntry', version },
     size: (e) => {
-      const f = fieldOf(e.field);
-      return entrySize(f, codeFor(f, version), e.mask !== undefined);
+      const wc = encodeCode(codesOf(version), e.field, version);
+      return 4 + (e.mask !== undefined ? wc.len + wc.n : wc.len);
     },
     write: (w, e) => writeEntry(w, e.field, e.mask === undefined ? { value: e.value } : { value: e.value, mask: e.mask }, version),
     read: (r) => readEntry(r),
@@ -184,10 +286,14 @@ export function oxmMatch(version: number): Codec<Match> {
       shape: { t: 'named', name: 'oxmMatch', version },
       size: (m) => padTo(4 + tlvSize(m, version), 8),
       write: (w, m) => {
-        const n = 4 + tlvSize(m, version);
+        // The length is patched in after the fields (the size pass already walked them once).
+        const start = w.pos;
         w.u16(OFPMT_OXM);
-        w.u16(n);
+        w.zeros(2);
         writeTlvs(w, m, version);
+        const n = w.pos - start;
+        w.buf[start + 2] = n >>> 8;
+        w.buf[start + 3] = n;
         w.zeros(padTo(n, 8) - n);
       },
       read: (r) => {

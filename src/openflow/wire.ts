@@ -9,13 +9,15 @@ import { OfError, type OfErrorName } from './errors.js';
 /** A bounded cursor over received bytes. `lenError` is what running short means here. */
 export class Reader {
   readonly dv: DataView;
+  /** `dv` must view exactly `buf`; readers over one message pass it on (a DataView per element was the decoder's top cost). */
   constructor(
     readonly buf: Uint8Array,
     public pos: number,
     readonly end: number,
     readonly lenError: OfErrorName = 'OFPBRC_BAD_LEN',
+    dv?: DataView,
   ) {
-    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.dv = dv ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   static of(buf: Uint8Array, lenError: OfErrorName = 'OFPBRC_BAD_LEN'): Reader {
@@ -44,7 +46,7 @@ export class Reader {
     }
     const at = this.pos;
     this.pos += n;
-    return new Reader(this.buf, at, at + n, lenError);
+    return new Reader(this.buf, at, at + n, lenError, this.dv);
   }
 
   u8(): number { return this.dv.getUint8(this.take(1)); }
@@ -68,18 +70,44 @@ export class Reader {
 /** A cursor over an exactly-sized output buffer (sizes are computed before writing). */
 export class Writer {
   readonly buf: Uint8Array;
-  readonly dv: DataView;
   pos = 0;
+  private view: DataView | undefined;
   constructor(size: number) {
     this.buf = new Uint8Array(size);
-    this.dv = new DataView(this.buf.buffer);
   }
-  u8(v: number): void { this.dv.setUint8(this.pos, v); this.pos += 1; }
-  u16(v: number): void { this.dv.setUint16(this.pos, v); this.pos += 2; }
-  u32(v: number): void { this.dv.setUint32(this.pos, v); this.pos += 4; }
+  /** Made on first use: most messages are written with byte stores alone (a DataView per message showed in profiles). */
+  get dv(): DataView {
+    return (this.view ??= new DataView(this.buf.buffer));
+  }
+  // Byte stores past the end would be dropped silently, so each write checks the bound (DataView used to throw).
+  u8(v: number): void {
+    if (this.pos >= this.buf.length) this.overflow(1);
+    this.buf[this.pos++] = v;
+  }
+  u16(v: number): void {
+    const b = this.buf;
+    const p = this.pos;
+    if (p + 2 > b.length) this.overflow(2);
+    b[p] = v >>> 8;
+    b[p + 1] = v;
+    this.pos = p + 2;
+  }
+  u32(v: number): void {
+    const b = this.buf;
+    const p = this.pos;
+    if (p + 4 > b.length) this.overflow(4);
+    b[p] = v >>> 24;
+    b[p + 1] = v >>> 16;
+    b[p + 2] = v >>> 8;
+    b[p + 3] = v;
+    this.pos = p + 4;
+  }
   u64(v: bigint): void { this.dv.setBigUint64(this.pos, v); this.pos += 8; }
   bytes(b: Uint8Array): void { this.buf.set(b, this.pos); this.pos += b.length; }
   zeros(n: number): void { this.pos += n; } // the buffer starts zeroed
+  private overflow(n: number): never {
+    throw new RangeError(`writing ${n} bytes at offset ${this.pos} overruns the ${this.buf.length}-byte buffer`);
+  }
 }
 
 /**
@@ -152,25 +180,37 @@ function checkUint(v: number, bits: number, what: string): void {
   }
 }
 
-function uint(bytes: 1 | 2 | 4): Codec<number> {
-  const bits = (bytes * 8) as 8 | 16 | 32;
-  return {
-    shape: { t: 'uint', bits },
-    fixed: bytes,
-    size: () => bytes,
-    read: (r) => (bytes === 1 ? r.u8() : bytes === 2 ? r.u16() : r.u32()),
-    write: (w, v) => {
-      checkUint(v, bits, `u${bits}`);
-      if (bytes === 1) w.u8(v);
-      else if (bytes === 2) w.u16(v);
-      else w.u32(v);
-    },
-  };
-}
-
-export const u8 = uint(1);
-export const u16 = uint(2);
-export const u32 = uint(4);
+// One codec per width, each with its own straight-line read and write (these run for most wire fields).
+export const u8: Codec<number> = {
+  shape: { t: 'uint', bits: 8 },
+  fixed: 1,
+  size: () => 1,
+  read: (r) => r.u8(),
+  write: (w, v) => {
+    if (typeof v !== 'number' || (v & 0xff) !== v) checkUint(v, 8, 'u8');
+    w.u8(v);
+  },
+};
+export const u16: Codec<number> = {
+  shape: { t: 'uint', bits: 16 },
+  fixed: 2,
+  size: () => 2,
+  read: (r) => r.u16(),
+  write: (w, v) => {
+    if (typeof v !== 'number' || (v & 0xffff) !== v) checkUint(v, 16, 'u16');
+    w.u16(v);
+  },
+};
+export const u32: Codec<number> = {
+  shape: { t: 'uint', bits: 32 },
+  fixed: 4,
+  size: () => 4,
+  read: (r) => r.u32(),
+  write: (w, v) => {
+    if (typeof v !== 'number' || v >>> 0 !== v) checkUint(v, 32, 'u32');
+    w.u32(v);
+  },
+};
 export const u64: Codec<bigint> = {
   shape: { t: 'u64' },
   fixed: 8,
@@ -187,15 +227,46 @@ export const mac: Codec<string> = {
   shape: { t: 'mac' },
   fixed: 6,
   size: () => 6,
-  read: (r) => macToString(r.bytes(6)),
-  write: (w, v) => w.bytes(macFromString(v)),
+  read: (r) => macText(r.buf, r.take(6)),
+  write: (w, v) => {
+    // The usual 17-character form goes straight into the output; anything else takes the checking path.
+    if (w.pos + 6 <= w.buf.length && macInto(v, w.buf, w.pos)) w.pos += 6;
+    else w.bytes(macFromString(v));
+  },
 };
 
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function macText(b: Uint8Array, at: number): string {
+  return `${HEX2[b[at]]}:${HEX2[b[at + 1]]}:${HEX2[b[at + 2]]}:${HEX2[b[at + 3]]}:${HEX2[b[at + 4]]}:${HEX2[b[at + 5]]}`;
+}
+
 export function macToString(b: Uint8Array): string {
+  if (b.length === 6) return macText(b, 0);
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Writes "xx:xx:xx:xx:xx:xx" (exactly two hex digits each) at `at`; false, writing nothing, for any other text. */
+function macInto(s: string, out: Uint8Array, at: number): boolean {
+  if (s.length !== 17) return false;
+  for (let i = 2; i < 17; i += 3) if (s.charCodeAt(i) !== 58) return false;
+  for (let i = 0; i < 17; i += 3) {
+    if (hexDigit(s.charCodeAt(i)) < 0 || hexDigit(s.charCodeAt(i + 1)) < 0) return false;
+  }
+  for (let i = 0; i < 6; i++) out[at + i] = hexDigit(s.charCodeAt(3 * i)) * 16 + hexDigit(s.charCodeAt(3 * i + 1));
+  return true;
+}
+
 export function macFromString(s: string): Uint8Array {
+  const fast = new Uint8Array(6);
+  if (typeof s === 'string' && macInto(s, fast, 0)) return fast;
   const parts = s.split(':');
   if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) {
     throw new RangeError(`mac: expected xx:xx:xx:xx:xx:xx, got ${JSON.stringify(s)}`);
@@ -346,6 +417,11 @@ export function padTo(n: number, align: number): number {
  * With a length16 field the struct is self-sized (a TLV-like record);
  * lengthOf fields size (or count) a later field and bound it when reading.
  */
+/** What struct() returns: a codec that can also read into an object the caller started (a tagged union adds its tag first). */
+export interface StructCodec<T> extends Codec<T> {
+  readInto(r: Reader, out: Record<string, unknown>): T;
+}
+
 export function struct<F extends FieldTable>(fields: F, opts: StructOptions = {}): Codec<StructValue<F>> {
   const entries = Object.entries(fields);
   const what = opts.what ?? 'struct';
@@ -360,113 +436,166 @@ export function struct<F extends FieldTable>(fields: F, opts: StructOptions = {}
   for (const [, c] of entries) if (c.fixed !== undefined) minLen += c.fixed;
   const lenError = opts.lenError;
 
-  const fieldSize = (k: string, c: Codec<unknown>, v: unknown): number => {
-    const n = c.size(v);
-    const by = sizedBy.get(k);
-    return by?.align ? padTo(n, by.align) : n;
+  // The table as flat per-field arrays, so that reading and writing a record
+  // walks plain arrays (no Map lookups, destructuring or `in` tests per field).
+  const n = entries.length;
+  const keys = entries.map(([k]) => k);
+  const codecs = entries.map(([, c]) => c);
+  const hidden = codecs.map((c) => isHidden(c));
+  const lengthOfAt = codecs.map((c) => isHidden(c) && c.hidden === 'lengthOf');
+  const by = keys.map((k) => sizedBy.get(k));
+  const byAlign = by.map((h) => h?.align ?? 0);
+  const fixedAt = codecs.map((c) => c.fixed);
+  /** Index of the field each lengthOf sizes (-1 elsewhere). */
+  const targetAt = codecs.map((c) => (isHidden(c) && c.hidden === 'lengthOf' ? keys.indexOf(c.target as string) : -1));
+  const hasLengthOf = lengthOfAt.some(Boolean);
+  // Every value field, in wire order, so that a read starts from an object of the final shape.
+  const template: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) if (!hidden[i]) template[keys[i]] = undefined;
+  /** Byte width of u8/u16/u32 fields not sized by a lengthOf, read and written inline (0 elsewhere). */
+  const prim = codecs.map((c, i) => (by[i] ? 0 : c === u8 ? 1 : c === u16 ? 2 : c === u32 ? 4 : 0));
+  // `fixed` leaves out the alignment of lengthOf targets, so only a struct without any may answer size() from it.
+  const sizeIsFixed = fixed !== undefined && !byAlign.some(Boolean);
+
+  const fieldSize = (i: number, v: unknown): number => {
+    const f = fixedAt[i];
+    const sz = f !== undefined ? f : codecs[i].size(v);
+    return byAlign[i] ? padTo(sz, byAlign[i]) : sz;
   };
-  const bodySize = (v: Record<string, unknown>): number => {
-    let n = 0;
-    for (const [k, c] of entries) n += fieldSize(k, c, v[k]);
-    return n;
+  const bodySize = (rec: Record<string, unknown>): number => {
+    let sz = 0;
+    for (let i = 0; i < n; i++) sz += fieldSize(i, hidden[i] ? undefined : rec[keys[i]]);
+    return sz;
   };
   const shape: Shape = { t: 'struct', fields: entries.filter(([, c]) => !isHidden(c)).map(([k, c]) => [k, c.shape ?? { t: 'named', name: k }] as const) };
 
-  return {
+  const codec: StructCodec<StructValue<F>> = {
     shape,
     fixed,
     size(v) {
-      const n = bodySize(v as Record<string, unknown>);
-      return opts.align ? padTo(n, opts.align) : n;
+      if (sizeIsFixed) return fixed as number;
+      const sz = bodySize(v as Record<string, unknown>);
+      return opts.align ? padTo(sz, opts.align) : sz;
     },
     write(w, v) {
       const rec = v as Record<string, unknown>;
       const start = w.pos;
-      const n = bodySize(rec);
-      for (const [k, c] of entries) {
-        if (isHidden(c)) {
-          if (c.hidden === 'lengthOf') {
-            const t = c.target as string;
+      for (let i = 0; i < n; i++) {
+        const c = codecs[i];
+        if (hidden[i]) {
+          if (lengthOfAt[i]) {
+            const h = c as HiddenCodec;
+            const t = keys[targetAt[i]];
             const tv = rec[t];
-            const x = c.count ? (tv as unknown[]).length : (fields[t] as Codec<unknown>).size(tv);
-            if (x >= 2 ** (8 * (c.width as number))) throw new RangeError(`${what}: ${t} too long for its length field`);
-            if (c.width === 1) w.u8(x);
-            else if (c.width === 2) w.u16(x);
+            const x = h.count ? (tv as unknown[]).length : codecs[targetAt[i]].size(tv);
+            if (x >= 2 ** (8 * (h.width as number))) throw new RangeError(`${what}: ${t} too long for its length field`);
+            if (h.width === 1) w.u8(x);
+            else if (h.width === 2) w.u16(x);
             else w.u32(x);
           } else {
             c.write(w, undefined);
           }
           continue;
         }
-        if (rec[k] === undefined) throw new RangeError(`${what}: missing field ${k}`);
+        const fv = rec[keys[i]];
+        if (fv === undefined) throw new RangeError(`${what}: missing field ${keys[i]}`);
+        const p = prim[i];
+        if (p === 1) {
+          if (typeof fv !== 'number' || (fv & 0xff) !== fv) checkUint(fv as number, 8, 'u8');
+          w.u8(fv as number);
+          continue;
+        } else if (p === 2) {
+          if (typeof fv !== 'number' || (fv & 0xffff) !== fv) checkUint(fv as number, 16, 'u16');
+          w.u16(fv as number);
+          continue;
+        } else if (p === 4) {
+          if (typeof fv !== 'number' || fv >>> 0 !== fv) checkUint(fv as number, 32, 'u32');
+          w.u32(fv as number);
+          continue;
+        }
         const at = w.pos;
-        c.write(w, rec[k]);
-        const by = sizedBy.get(k);
-        if (by?.align) w.zeros(padTo(w.pos - at, by.align) - (w.pos - at));
+        c.write(w, fv);
+        const align = byAlign[i];
+        if (align) w.zeros(padTo(w.pos - at, align) - (w.pos - at));
       }
+      // The written length is the body size (alignment padding comes after and is not counted).
+      const sz = w.pos - start;
       if (lenAt >= 0) {
         let at = start;
-        for (let i = 0; i < lenAt; i++) at += fieldSize(entries[i][0], entries[i][1], rec[entries[i][0]]);
-        w.dv.setUint16(at, n);
+        for (let i = 0; i < lenAt; i++) at += fieldSize(i, hidden[i] ? undefined : rec[keys[i]]);
+        w.dv.setUint16(at, sz);
       }
-      if (opts.align) w.zeros(padTo(n, opts.align) - n);
+      if (opts.align) w.zeros(padTo(sz, opts.align) - sz);
     },
-    read(r0) {
-      const out: Record<string, unknown> = {};
-      const lengths = new Map<string, number>();
-      const start = r0.pos;
-      let r = lenError ? new Reader(r0.buf, r0.pos, r0.end, lenError) : r0;
-      let total: number | undefined;
-      for (let i = 0; i < entries.length; i++) {
-        const [k, c] = entries[i];
-        if (i === lenAt) {
-          const at = r.take(2, `${what} length`);
-          total = r.dv.getUint16(at);
-          if (total < minLen || start + total > r.end) {
-            throw new OfError(lenError ?? r.lenError, `${what}: length ${total} is outside ${minLen}..${r.end - start}`);
-          }
-          r = new Reader(r.buf, r.pos, start + total, r.lenError);
-          continue;
-        }
-        if (isHidden(c) && c.hidden === 'lengthOf') {
-          const w = c.width as number;
-          const at = r.take(w, `${what} ${c.target} length`);
-          lengths.set(c.target as string, w === 1 ? r.dv.getUint8(at) : w === 2 ? r.dv.getUint16(at) : r.dv.getUint32(at));
-          continue;
-        }
-        const by = sizedBy.get(k);
-        let v: unknown;
-        if (by?.count) {
-          const item = (c as ListCodec<unknown>).item;
-          const n = lengths.get(k) as number;
-          const xs: unknown[] = [];
-          const before = r.pos;
-          // Each element takes at least one byte, so a huge count fails at the end of the input.
-          for (let j = 0; j < n; j++) xs.push(item.read(r));
-          if (by.align) r.take(padTo(r.pos - before, by.align) - (r.pos - before), `${k} padding`);
-          v = xs;
-        } else if (by) {
-          const len = lengths.get(k) as number;
-          const sub = r.sub(len, r.lenError, `${what} ${k}`);
-          v = c.read(sub);
-          sub.expectEnd(`${what} ${k}`);
-          if (by.align) r.take(padTo(len, by.align) - len, `${k} padding`);
-        } else {
-          v = c.read(r);
-        }
-        if (!isHidden(c)) out[k] = v;
-      }
-      if (total !== undefined) r.expectEnd(what);
-      let consumed = r.pos - start;
-      if (opts.align) {
-        const padded = padTo(consumed, opts.align);
-        // The last element of a list may omit its padding (OF1.4 properties allow it).
-        consumed = Math.min(padded, r0.end - start);
-      }
-      r0.pos = start + consumed;
-      return out as StructValue<F>;
-    },
+    // Not through `this`: callers may hold read() detached from the codec.
+    read: (r0) => readInto(r0, { ...template }),
+    readInto,
   };
+  function readInto(r0: Reader, out: Record<string, unknown>): StructValue<F> {
+    // Lengths read from lengthOf fields, by the index of the field they size.
+    const lengths: number[] | undefined = hasLengthOf ? new Array<number>(n) : undefined;
+    const start = r0.pos;
+    let r = lenError ? new Reader(r0.buf, r0.pos, r0.end, lenError, r0.dv) : r0;
+    let total: number | undefined;
+    for (let i = 0; i < n; i++) {
+      const c = codecs[i];
+      if (i === lenAt) {
+        const at = r.take(2, `${what} length`);
+        total = r.dv.getUint16(at);
+        if (total < minLen || start + total > r.end) {
+          throw new OfError(lenError ?? r.lenError, `${what}: length ${total} is outside ${minLen}..${r.end - start}`);
+        }
+        r = new Reader(r.buf, r.pos, start + total, r.lenError, r.dv);
+        continue;
+      }
+      if (lengthOfAt[i]) {
+        const h = c as HiddenCodec;
+        const wd = h.width as number;
+        const at = r.take(wd, `${what} ${h.target} length`);
+        (lengths as number[])[targetAt[i]] = wd === 1 ? r.dv.getUint8(at) : wd === 2 ? r.dv.getUint16(at) : r.dv.getUint32(at);
+        continue;
+      }
+      const sized = by[i];
+      const p = prim[i];
+      let v: unknown;
+      if (p !== 0) {
+        v = p === 1 ? r.u8() : p === 2 ? r.u16() : r.u32();
+      } else if (sized === undefined) {
+        v = c.read(r);
+      } else if (sized.count) {
+        const item = (c as ListCodec<unknown>).item;
+        const cnt = (lengths as number[])[i];
+        const xs: unknown[] = [];
+        const before = r.pos;
+        // Each element takes at least one byte, so a huge count fails at the end of the input.
+        for (let j = 0; j < cnt; j++) xs.push(item.read(r));
+        if (sized.align) r.take(padTo(r.pos - before, sized.align) - (r.pos - before), `${keys[i]} padding`);
+        v = xs;
+      } else {
+        const len = (lengths as number[])[i];
+        const sub = r.sub(len, r.lenError, `${what} ${keys[i]}`);
+        v = c.read(sub);
+        sub.expectEnd(`${what} ${keys[i]}`);
+        if (sized.align) r.take(padTo(len, sized.align) - len, `${keys[i]} padding`);
+      }
+      if (!hidden[i]) out[keys[i]] = v;
+    }
+    if (total !== undefined) r.expectEnd(what);
+    let consumed = r.pos - start;
+    if (opts.align) {
+      const padded = padTo(consumed, opts.align);
+      // The last element of a list may omit its padding (OF1.4 properties allow it).
+      consumed = Math.min(padded, r0.end - start);
+    }
+    r0.pos = start + consumed;
+    return out as StructValue<F>;
+  }
+  return codec;
+}
+
+/** The struct codec's readInto, when `c` is one. */
+export function readIntoOf(c: Codec<unknown>): StructCodec<unknown>['readInto'] | undefined {
+  return (c as Partial<StructCodec<unknown>>).readInto;
 }
 
 export interface ListCodec<T> extends Codec<T[]> {
