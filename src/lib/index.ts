@@ -27,3 +27,4 @@ export type { DaemonOptions, Daemon, DaemonStartOptions } from './daemon.js';
 export { rundir, logdir, dbdir, sysconfdir, pkgdatadir, bindir, absFileName } from './dirs.js';
 export { programName, setProgramName } from './program.js';
 export { addExitHook, installFatalSignalHandlers } from './fatal-signal.js';
+export { Coverage } from './coverage.js';

@@ -11,7 +11,7 @@ import { makeDatum } from '../db/index.js';
 import { vlogModule } from '../lib/vlog.js';
 import type { Netdev, NetdevRegistry } from '../netdev/index.js';
 import { NetdevError, formatMac, parseMac } from '../netdev/index.js';
-import type { Coverage } from './coverage.js';
+import type { Coverage } from '../lib/index.js';
 import { OFPP_LOCAL, OfportAllocator, validOfport } from './ofport.js';
 
 const log = vlogModule('bridge');

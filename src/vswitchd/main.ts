@@ -15,7 +15,7 @@ import { vlogModule } from '../lib/vlog.js';
 import type { DummyLevel } from '../netdev/index.js';
 import { NetdevRegistry, registerDummyClasses, registerDummyCommands } from '../netdev/index.js';
 import { Switch, switchTableSelection } from './bridge.js';
-import { Coverage } from './coverage.js';
+import { Coverage } from '../lib/index.js';
 
 const PROGRAM = 'tsw-vswitchd';
 const log = vlogModule('vswitchd');

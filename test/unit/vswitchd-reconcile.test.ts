@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { Idl } from '../../src/db/index.js';
 import { NetdevRegistry, registerDummyClasses } from '../../src/netdev/index.js';
 import { Switch, switchTableSelection } from '../../src/vswitchd/bridge.js';
-import { Coverage } from '../../src/vswitchd/coverage.js';
+import { Coverage } from '../../src/lib/index.js';
 import { ROOT, startServer, tool, type RunningServer } from './db-server-helpers.js';
 
 const skip = tool('ovs-vsctl') ? false : 'ovs-vsctl not installed';

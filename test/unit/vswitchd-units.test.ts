@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatMac } from '../../src/netdev/index.js';
 import { macFromUuid, parseDatapathId } from '../../src/vswitchd/bridge.js';
-import { Coverage } from '../../src/vswitchd/coverage.js';
+import { Coverage } from '../../src/lib/index.js';
 import { parseSwitchArgs } from '../../src/vswitchd/main.js';
 import { OfportAllocator, validOfport } from '../../src/vswitchd/ofport.js';
 
