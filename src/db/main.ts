@@ -16,6 +16,7 @@ import { packageRoot } from '../lib/pidfile.js';
 import { setProgramName } from '../lib/program.js';
 import { UnixctlError } from '../lib/unixctl.js';
 import { vlogModule } from '../lib/vlog.js';
+import { walkOptions } from '../lib/index.js';
 
 const PROGRAM = 'tsw-dbserver';
 const log = vlogModule('ovsdb_server');
@@ -62,34 +63,9 @@ interface ServerArgs {
 function parseServerArgs(rest: string[]): ServerArgs {
   const out: ServerArgs = { dbFiles: [], remotes: [], maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES };
   const short: Record<string, string> = { '-p': '--private-key', '-c': '--certificate', '-C': '--ca-cert' };
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    if (arg === '--') {
-      out.dbFiles.push(...rest.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      out.dbFiles.push(arg);
-      continue;
-    }
-    let name = arg;
-    let value: string | null = null;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      if (eq > 0) {
-        name = arg.slice(0, eq);
-        value = arg.slice(eq + 1);
-      }
-    } else if (arg.length > 2 && short[arg.slice(0, 2)]) {
-      name = arg.slice(0, 2);
-      value = arg.slice(2);
-    }
-    name = short[name] ?? name;
-    const required = (): string => {
-      if (value !== null) return value;
-      if (i + 1 >= rest.length) throw new UsageError(`option '${name}' requires an argument`);
-      return rest[++i]!;
-    };
+  walkOptions(rest, short, {
+    positional: (arg) => out.dbFiles.push(arg),
+    option: (name, value, required, arg) => {
     switch (name) {
       case '--remote':
         out.remotes.push(required());
@@ -122,7 +98,8 @@ function parseServerArgs(rest: string[]): ServerArgs {
       default:
         throw new UsageError(`unrecognized option '${arg}'`);
     }
-  }
+    },
+  });
   return out;
 }
 

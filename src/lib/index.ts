@@ -28,3 +28,4 @@ export { rundir, logdir, dbdir, sysconfdir, pkgdatadir, bindir, absFileName } fr
 export { programName, setProgramName } from './program.js';
 export { addExitHook, installFatalSignalHandlers } from './fatal-signal.js';
 export { Coverage } from './coverage.js';
+export { walkOptions, type OptionVisitor } from './options.js';

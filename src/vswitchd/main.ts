@@ -15,7 +15,7 @@ import { vlogModule } from '../lib/vlog.js';
 import type { DummyLevel } from '../netdev/index.js';
 import { NetdevRegistry, registerDummyClasses, registerDummyCommands } from '../netdev/index.js';
 import { Switch, switchTableSelection } from './bridge.js';
-import { Coverage } from '../lib/index.js';
+import { Coverage, walkOptions } from '../lib/index.js';
 
 const PROGRAM = 'tsw-vswitchd';
 const log = vlogModule('vswitchd');
@@ -69,34 +69,9 @@ export function parseSwitchArgs(rest: string[]): SwitchArgs {
   const out: SwitchArgs = { remote: `unix:${rundir()}/db.sock`, dummy: null };
   const positional: string[] = [];
   const short: Record<string, string> = { '-p': '--private-key', '-c': '--certificate', '-C': '--ca-cert' };
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    if (arg === '--') {
-      positional.push(...rest.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('-')) {
-      positional.push(arg);
-      continue;
-    }
-    let name = arg;
-    let value: string | null = null;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      if (eq > 0) {
-        name = arg.slice(0, eq);
-        value = arg.slice(eq + 1);
-      }
-    } else if (arg.length > 2 && short[arg.slice(0, 2)]) {
-      name = arg.slice(0, 2);
-      value = arg.slice(2);
-    }
-    name = short[name] ?? name;
-    const required = (): string => {
-      if (value !== null) return value;
-      if (i + 1 >= rest.length) throw new UsageError(`option '${name}' requires an argument`);
-      return rest[++i]!;
-    };
+  walkOptions(rest, short, {
+    positional: (arg) => positional.push(arg),
+    option: (name, value, required, arg) => {
     switch (name) {
       case '--enable-dummy':
         if (value === null || value === '') out.dummy = 'none';
@@ -117,7 +92,8 @@ export function parseSwitchArgs(rest: string[]): SwitchArgs {
       default:
         throw new UsageError(`unrecognized option '${arg}'`);
     }
-  }
+    },
+  });
   if (positional.length > 1) throw new UsageError('at most one non-option argument accepted; use --help for usage');
   if (positional.length === 1) out.remote = positional[0]!;
   return out;
