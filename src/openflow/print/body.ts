@@ -1,11 +1,12 @@
 // The body of each message kind, after the "NAME (OF1.x) (xid=0x..):" header,
 // in the words and layout of OVS's ofp-print.
 
-import type { MultipartReply, MultipartRequest, OfMessage, Action, Match } from '../index.js';
+import type { OfMessage, Action, Match } from '../index.js';
 import { errorBodyName } from '../index.js';
 import { formatPacket } from './packet.js';
 import { features10, features11, formatFeatures, formatPhyPorts, formatPortConfig } from './ports.js';
 import type { FlowFormatter } from './text-hooks.js';
+import { statsReply, statsRequest } from './stats.js';
 import { PrintError, bitNames, bitTable, duration, hex, hexDump, port16, portName, printable, u64 } from './util.js';
 
 export interface PrintOptions {
@@ -57,13 +58,13 @@ export function actionBitmap(bits: number, version: number): string {
 }
 
 const PACKET_IN_REASONS = ['no_match', 'action', 'invalid_ttl', 'action_set', 'group', 'packet_out'];
-const FLOW_REMOVED_REASONS = ['idle', 'hard', 'delete', 'group_delete', 'meter_delete', 'eviction'];
+export const FLOW_REMOVED_REASONS = ['idle', 'hard', 'delete', 'group_delete', 'meter_delete', 'eviction'];
 const PORT_REASONS = ['add', 'delete', 'modify'];
 const ROLE_REASONS = ['primary_request', 'configuration_changed', 'experimenter_data_changed'];
 const TABLE_REASONS: Record<number, string> = { 3: 'vacancy_down', 4: 'vacancy_up' };
 const RF_REASONS = ['group_mod_request', 'meter_mod_request'];
 
-function reasonName(table: readonly string[] | Record<number, string>, r: number): string {
+export function reasonName(table: readonly string[] | Record<number, string>, r: number): string {
   return (table as Record<number, string>)[r] ?? String(r);
 }
 
@@ -86,11 +87,11 @@ function bundleId(id: number): string {
   return id === 0 ? '0' : `0x${id.toString(16)}`;
 }
 
-function groupId(id: number): string {
+export function groupId(id: number): string {
   return id === 0xfffffffc ? 'ALL' : id === 0xffffffff ? 'ANY' : String(id);
 }
 
-function meterId(id: number, sep: string): string {
+export function meterId(id: number, sep: string): string {
   if (id <= 0xffff0000) return `meter${sep}${id}`;
   const n = id === 0xfffffffd ? 'slowpath' : id === 0xfffffffe ? 'controller' : id === 0xffffffff ? 'all' : 'unknown';
   return `meter${sep}${n}`;
@@ -107,9 +108,9 @@ function meterFlags(flags: number): string {
   return s;
 }
 
-interface Band { type: number; rate?: number; burst_size?: number; prec_level?: number }
+export interface Band { type: number; rate?: number; burst_size?: number; prec_level?: number }
 
-function meterConfig(flags: number, id: number, bands: readonly Band[]): string {
+export function meterConfig(flags: number, id: number, bands: readonly Band[]): string {
   let s = meterId(id, '=') + ' ' + meterFlags(flags) + 'bands=';
   for (const b of bands) {
     s += '\ntype=' + (b.type === 1 ? 'drop' : b.type === 2 ? 'dscp_remark' : String(b.type));
@@ -120,13 +121,13 @@ function meterConfig(flags: number, id: number, bands: readonly Band[]): string 
   return s + '\n';
 }
 
-function queueRate(name: string, rate: number): string {
+export function queueRate(name: string, rate: number): string {
   if (rate <= 1000) return ` ${name}:${Math.floor(rate / 10)}.${rate % 10}%`;
   if (rate < 0xffff) return ` ${name}:(disabled)`;
   return '';
 }
 
-function stat(n: bigint, last = false): string {
+export function stat(n: bigint, last = false): string {
   const v = BigInt.asUintN(64, n) === 0xffffffffffffffffn ? '?' : u64(n);
   return v + (last ? '\n' : ', ');
 }
@@ -154,9 +155,9 @@ function formatAsync(primary: number[], secondary: number[]): string {
   return s;
 }
 
-interface TableDescLike { table_id: number; config: number; properties: readonly { type: number; flags?: number; vacancy_down?: number; vacancy_up?: number; vacancy?: number }[] }
+export interface TableDescLike { table_id: number; config: number; properties: readonly { type: number; flags?: number; vacancy_down?: number; vacancy_up?: number; vacancy?: number }[] }
 
-function tableDesc(td: TableDescLike): string {
+export function tableDesc(td: TableDescLike): string {
   const eviction = td.config & 4 ? 'on' : 'off';
   const vacancyOn = (td.config & 8) !== 0;
   const ev = td.properties.find((p) => p.type === 2);
@@ -167,7 +168,7 @@ function tableDesc(td: TableDescLike): string {
   return s + '\n';
 }
 
-function matchText(opts: PrintOptions, match: Match, priority: number, version: number): string {
+export function matchText(opts: PrintOptions, match: Match, priority: number, version: number): string {
   return opts.flow.match(match, priority, version);
 }
 
@@ -187,7 +188,7 @@ interface FlowStatsLike {
   priority: number; match: Match; actions: string;
 }
 
-function flowStats(fs: FlowStatsLike, opts: PrintOptions, version: number): string {
+export function flowStats(fs: FlowStatsLike, opts: PrintOptions, version: number): string {
   let s = `cookie=${hex(fs.cookie)}, duration=${duration(fs.duration_sec, fs.duration_nsec)}, table=${fs.table_id}, `;
   s += `n_packets=${stat(fs.packet_count)}n_bytes=${stat(fs.byte_count)}`;
   if (fs.idle_timeout) s += `idle_timeout=${fs.idle_timeout}, `;
@@ -201,14 +202,14 @@ function flowStats(fs: FlowStatsLike, opts: PrintOptions, version: number): stri
   return s + 'actions=' + fs.actions;
 }
 
-function actionsOf(opts: PrintOptions, e: { actions?: readonly Action[]; instructions?: readonly import('../index.js').Instruction[] }, version: number, match?: Match): string {
+export function actionsOf(opts: PrintOptions, e: { actions?: readonly Action[]; instructions?: readonly import('../index.js').Instruction[] }, version: number, match?: Match): string {
   if (e.instructions) return opts.flow.instructions(e.instructions, version, match);
   return opts.flow.actions(e.actions ?? [], version, match);
 }
 
-interface BucketLike { weight?: number; watch_port?: number; watch_group?: number; bucket_id?: number; actions: readonly Action[]; properties?: readonly { type: number; weight?: number; watch?: number }[] }
+export interface BucketLike { weight?: number; watch_port?: number; watch_group?: number; bucket_id?: number; actions: readonly Action[]; properties?: readonly { type: number; weight?: number; watch?: number }[] }
 
-function group(opts: PrintOptions, version: number, id: number, type: number, buckets: readonly BucketLike[], suppressType = false): string {
+export function group(opts: PrintOptions, version: number, id: number, type: number, buckets: readonly BucketLike[], suppressType = false): string {
   let s = `group_id=${id}`;
   if (!suppressType) s += `,type=${['all', 'select', 'indirect', 'ff', 'unknown'][Math.min(type, 4)]}`;
   s += ',';
@@ -587,286 +588,3 @@ function packetIn(m: OfMessage, opts: PrintOptions): string {
   if (opts.verbosity > 2) s += hexDump(data, false);
   return s;
 }
-
-function statsRequest(req: MultipartRequest, v: number, opts: PrintOptions): string {
-  switch (req.stat) {
-    case 'FLOW':
-    case 'AGGREGATE':
-    case 'NX_FLOW':
-    case 'NX_AGGREGATE': {
-      const b = req.body;
-      let s = '';
-      if (b.table_id !== 0xff) s += ` table=${b.table_id}`;
-      if (port16(b.out_port, v) !== 0xffff) s += ` out_port=${portName(b.out_port, v)}`;
-      return s + ' ' + matchText(opts, b.match, 0x8000, v);
-    }
-    case 'PORT_STATS':
-      return ` port_no=${portName(req.body.port_no, v)}`;
-    case 'QUEUE_STATS': {
-      const q = req.body.queue_id;
-      // OF1.0 says "all ports" with OFPP_ALL; OVS reads it as OFPP_ANY.
-      const port = v === 1 && req.body.port_no === 0xfffc ? 0xffff : req.body.port_no;
-      return ` port=${portName(port, v)} queue=${q === 0xffffffff ? 'ALL' : q}`;
-    }
-    case 'GROUP':
-      return ` group_id=${groupId(req.body.id)}`;
-    case 'GROUP_DESC':
-      return ` group_id=${groupId('id' in req.body ? req.body.id : 0xfffffffc)}`;
-    case 'METER':
-    case 'METER_CONFIG':
-      return ' ' + meterId(req.body.id, '=');
-    case 'PORT_DESC':
-      return v >= 4 || req.body.port_no !== undefined ? ` port=${portName(req.body.port_no ?? 0xffffffff, v >= 4 ? v : 4)}` : '';
-    case 'QUEUE_DESC': {
-      const q = req.body.queue_id;
-      return ` port=${portName(req.body.port_no, v)}` + (q !== 0xffffffff ? ` queue=${q}` : '');
-    }
-    case 'FLOW_MONITOR': {
-      const b = req.body;
-      let s = `\n id=${b.monitor_id} flags=`;
-      const flags: string[] = [];
-      const names = ['initial', 'add', 'delete', 'modify', 'actions', 'own'];
-      for (let i = 0; i < 6; i++) if (b.flags & (1 << i)) flags.push(names[i]);
-      if (b.flags & ~0x3f) flags.push(`0x${(b.flags & ~0x3f).toString(16)}`);
-      s += flags.join(',');
-      if (port16(b.out_port, v) !== 0xffff) s += ` out_port=${portName(b.out_port, v)}`;
-      if (b.table_id !== 0xff) s += ` table=${b.table_id}`;
-      const mt = matchText(opts, b.match, 0x8000, v);
-      if (mt) s += ' ' + mt;
-      return s;
-    }
-    default:
-      return '';
-  }
-}
-
-function statsReply(rep: MultipartReply, v: number, opts: PrintOptions): string {
-  switch (rep.stat) {
-    case 'DESC': {
-      const d = rep.body;
-      return `\nManufacturer: ${d.mfr_desc}\nHardware: ${d.hw_desc}\nSoftware: ${d.sw_desc}\nSerial Num: ${d.serial_num}\nDP Description: ${d.dp_desc}\n`;
-    }
-    case 'FLOW':
-    case 'NX_FLOW': {
-      let s = '';
-      for (const e of rep.body.entries) {
-        let sec: number, nsec: number, pkts: bigint, bytes: bigint, idleAge = -1, hardAge = -1;
-        if ('stats' in e) {
-          const d = e.stats.duration ?? 0n;
-          sec = Number(d >> 32n);
-          nsec = Number(d & 0xffffffffn);
-          pkts = e.stats.packet_count ?? 0xffffffffffffffffn;
-          bytes = e.stats.byte_count ?? 0xffffffffffffffffn;
-          if (e.stats.idle_time !== undefined) idleAge = Number(e.stats.idle_time >> 32n);
-        } else {
-          sec = e.duration_sec;
-          nsec = e.duration_nsec;
-          pkts = e.packet_count;
-          bytes = e.byte_count;
-        }
-        if ('idle_age' in e) {
-          idleAge = Number(e.idle_age) - 1;
-          hardAge = Number(e.hard_age) - 1;
-        }
-        s += '\n ' + flowStats({
-          cookie: e.cookie, duration_sec: sec, duration_nsec: nsec, table_id: e.table_id, packet_count: pkts, byte_count: bytes,
-          idle_timeout: e.idle_timeout, hard_timeout: e.hard_timeout, flags: 'flags' in e ? e.flags : 0,
-          importance: 'importance' in e ? e.importance : 0, idle_age: idleAge, hard_age: hardAge, priority: e.priority, match: e.match,
-          actions: actionsOf(opts, e as { actions?: readonly Action[] }, v),
-        }, opts, v);
-      }
-      return s;
-    }
-    case 'AGGREGATE':
-    case 'NX_AGGREGATE': {
-      const b = rep.body;
-      if ('stats' in b) return ` packet_count=${u64(b.stats.packet_count ?? 0n)} byte_count=${u64(b.stats.byte_count ?? 0n)} flow_count=${u64(b.stats.flow_count ?? 0n)}`;
-      return ` packet_count=${u64(b.packet_count)} byte_count=${u64(b.byte_count)} flow_count=${b.flow_count}`;
-    }
-    case 'PORT_STATS': {
-      let s = ` ${rep.body.entries.length} ports\n`;
-      for (const p of rep.body.entries) {
-        const no = port16(p.port_no, v);
-        s += '  port ' + (no < 10 ? ' ' : '') + portName(p.port_no, v) + ': rx ';
-        const eth = 'properties' in p ? p.properties.find((q) => q.type === 0 && 'rx_frame_err' in q) as { rx_frame_err: bigint; rx_over_err: bigint; rx_crc_err: bigint; collisions: bigint } | undefined : undefined;
-        const ec = 'rx_frame_err' in p ? p : eth;
-        const none = 0xffffffffffffffffn;
-        s += `pkts=${stat(p.rx_packets)}bytes=${stat(p.rx_bytes)}drop=${stat(p.rx_dropped)}errs=${stat(p.rx_errors)}`;
-        s += `frame=${stat(ec ? ec.rx_frame_err : none)}over=${stat(ec ? ec.rx_over_err : none)}crc=${stat(ec ? ec.rx_crc_err : none, true)}`;
-        s += `           tx pkts=${stat(p.tx_packets)}bytes=${stat(p.tx_bytes)}drop=${stat(p.tx_dropped)}errs=${stat(p.tx_errors)}coll=${stat(ec ? ec.collisions : none, true)}`;
-        if ('duration_sec' in p && p.duration_sec !== 0xffffffff) s += `           duration=${duration(p.duration_sec, p.duration_nsec)}\n`;
-      }
-      return s;
-    }
-    case 'QUEUE_STATS': {
-      let s = ` ${rep.body.entries.length} queues\n`;
-      if (opts.verbosity < 1) return s;
-      for (const q of rep.body.entries) {
-        s += `  port ${portName(q.port_no, v)} queue ${q.queue_id === 0xffffffff ? 'ALL' : q.queue_id}: `;
-        s += `bytes=${stat(q.tx_bytes)}pkts=${stat(q.tx_packets)}errors=${stat(q.tx_errors)}duration=`;
-        s += ('duration_sec' in q && q.duration_sec !== 0xffffffff ? duration(q.duration_sec, q.duration_nsec) : '?') + '\n';
-      }
-      return s;
-    }
-    case 'TABLE': {
-      // Like OVS, a run of tables with the same stats and features as the one before prints as one "ditto" line.
-      let s = '';
-      let first = -1;
-      let last = -1;
-      const finish = (): void => {
-        if (first >= 0) s += first === last ? `\n  table ${first}: ditto\n` : `\n  tables ${first}...${last}: ditto\n`;
-        first = -1;
-      };
-      const entries = rep.body.entries;
-      entries.forEach((t, i) => {
-        const prev = i ? entries[i - 1] : undefined;
-        const sameStats = prev !== undefined && t.active_count === prev.active_count
-          && u64(t.lookup_count) === u64(prev.lookup_count) && u64(t.matched_count) === u64(prev.matched_count);
-        const sameFeatures = prev !== undefined && (!('max_entries' in t) || ('max_entries' in prev
-          && t.max_entries === prev.max_entries && 'wildcards' in prev && t.wildcards === prev.wildcards));
-        const name = 'name' in t ? t.name : '';
-        if (sameStats && sameFeatures && !name) {
-          if (first < 0) first = t.table_id;
-          last = t.table_id;
-          return;
-        }
-        finish();
-        s += `\n  table ${t.table_id}`;
-        if (name) s += ` ("${name}")`;
-        s += ':';
-        if (sameStats && sameFeatures) {
-          s += ' ditto';
-          return;
-        }
-        s += '\n';
-        s += `    active=${t.active_count}, lookup=${u64(t.lookup_count)}, matched=${u64(t.matched_count)}\n`;
-        if (!('max_entries' in t)) return;
-        if (sameFeatures) {
-          s += '    (same features)\n';
-          return;
-        }
-        s += `    max_entries=${t.max_entries}\n    matching:\n`;
-        s += wildcards10(t.wildcards);
-      });
-      finish();
-      return s;
-    }
-    case 'GROUP': {
-      let s = '';
-      for (const g of rep.body.entries) {
-        s += `\n group_id=${g.group_id},`;
-        if (g.duration_sec !== 0xffffffff) s += `duration=${duration(g.duration_sec, g.duration_nsec)},`;
-        s += `ref_count=${g.ref_count},packet_count=${u64(g.packet_count)},byte_count=${u64(g.byte_count)}`;
-        g.bucket_stats.forEach((bs, i) => {
-          if (BigInt.asUintN(64, bs.packet_count) !== 0xffffffffffffffffn) s += `,bucket${i}:packet_count=${u64(bs.packet_count)},byte_count=${u64(bs.byte_count)}`;
-        });
-      }
-      return s;
-    }
-    case 'GROUP_DESC': {
-      let s = '';
-      for (const g of rep.body.entries) s += '\n ' + group(opts, v, g.group_id, g.type, g.buckets as readonly BucketLike[]);
-      return s;
-    }
-    case 'GROUP_FEATURES': {
-      const f = rep.body;
-      let s = `\n Group table:\n    Types:  ${hex(f.types)}\n    Capabilities:  ${hex(f.capabilities)}\n`;
-      const names = ['all', 'select', 'indirect', 'fast failover'];
-      const keys = ['all', 'select', 'indirect', 'ff'] as const;
-      for (let i = 0; i < 4; i++) {
-        if (!(f.types & (1 << i))) continue;
-        s += `    ${names[i]} group:\n       max_groups=${hex(f.max_groups[keys[i]])}\n       actions: ${actionBitmap(f.actions[keys[i]], v)}\n`;
-      }
-      return s;
-    }
-    case 'METER': {
-      let s = '';
-      for (const ms of rep.body.entries) {
-        s += '\n' + meterId(ms.meter_id, ':') + ` flow_count:${ms.flow_count} packet_in_count:${u64(ms.packet_in_count)} byte_in_count:${u64(ms.byte_in_count)} `;
-        s += `duration:${duration(ms.duration_sec, ms.duration_nsec)} bands:\n`;
-        ms.band_stats.forEach((b, i) => { s += `${i}: packet_count:${u64(b.packet_band_count)} byte_count:${u64(b.byte_band_count)}\n`; });
-      }
-      return s;
-    }
-    case 'METER_CONFIG': {
-      let s = '';
-      for (const mc of rep.body.entries) s += '\n' + meterConfig(mc.flags, mc.meter_id, mc.bands as readonly Band[]);
-      return s;
-    }
-    case 'METER_FEATURES': {
-      const f = rep.body;
-      let s = `\nmax_meter:${f.max_meter} max_bands:${f.max_bands} max_color:${f.max_color}\n`;
-      s += 'band_types: ' + bitNames(f.band_types, (bit) => (bit === 2 ? 'drop' : bit === 4 ? 'dscp_remark' : undefined)) + '\n';
-      return s + 'capabilities: ' + bitNames(f.capabilities, bitTable(['kbps', 'pktps', 'burst', 'stats'])) + '\n';
-    }
-    case 'PORT_DESC':
-      return '\n' + formatPhyPorts(rep.body.entries, v);
-    case 'TABLE_DESC': {
-      let s = '';
-      for (const td of rep.body.entries) s += tableDesc(td as TableDescLike);
-      return s;
-    }
-    case 'QUEUE_DESC': {
-      const queues = rep.body.entries.map((q) => {
-        let min = 0xffff, max = 0xffff;
-        for (const p of q.properties) {
-          if (p.type === 1 && 'rate' in p) min = Number(p.rate);
-          if (p.type === 2 && 'rate' in p) max = Number(p.rate);
-        }
-        return { port: q.port_no, queue: q.queue_id, min, max };
-      });
-      queues.sort((a, c) => (port16(a.port, v) - port16(c.port, v)) || (a.queue - c.queue));
-      let s = ' ';
-      let port = 0;
-      for (const q of queues) {
-        if (q.port !== port) {
-          port = q.port;
-          s += `port=${portName(port, v)}\n`;
-        }
-        s += `queue ${q.queue}:${queueRate('min_rate', q.min)}${queueRate('max_rate', q.max)}\n`;
-      }
-      return s.replace(/ +$/, '');
-    }
-    case 'FLOW_MONITOR': {
-      let s = '';
-      for (const u of rep.body.entries) {
-        if (u.event === 4) {
-          s += `\n event=ABBREV xid=0x${u.xid.toString(16)}`;
-          continue;
-        }
-        if (u.event === 5 || u.event === 6) {
-          s += `\n event=${u.event === 5 ? 'PAUSED' : 'RESUMED'}`;
-          continue;
-        }
-        const ev = ['INITIAL', 'ADDED', 'DELETED', 'MODIFIED'][u.event];
-        s += `\n event=${ev} table=${u.table_id}`;
-        if (u.event === 2) s += ` reason=${reasonName(FLOW_REMOVED_REASONS, u.reason)}`;
-        if (u.idle_timeout) s += ` idle_timeout=${u.idle_timeout}`;
-        if (u.hard_timeout) s += ` hard_timeout=${u.hard_timeout}`;
-        // "%#x": a zero cookie prints as plain 0.
-        s += ` cookie=${u.cookie === 0n ? '0' : hex(u.cookie)}`;
-        const mt = matchText(opts, u.match, u.priority, v);
-        if (mt) s += ' ' + mt;
-        s += ' actions=' + opts.flow.instructions(u.instructions, v);
-      }
-      return s;
-    }
-    case 'TABLE_FEATURES':
-      throw new PrintError('table features printing not written yet');
-    default:
-      return '';
-  }
-}
-
-/** The "matching:" lines of an OF1.0 table-stats entry: which fields its wildcards allow. */
-function wildcards10(w: number): string {
-  // Every OF1.0 field is exact-match-or-wildcard when its wildcard bit is set.
-  const fields: [string, number][] = [
-    ['in_port', 1], ['eth_{src,dst,type}', 0], ['vlan_{vid,pcp}', 0], ['ip_{src,dst}', 0], ['nw_{proto,tos}', 0], ['tcp_{src,dst}', 0],
-  ];
-  void fields;
-  if ((w & 0x3fffff) === 0x3fffff) return '      exact match or wildcard: in_port eth_{src,dst,type} vlan_{vid,pcp} ip_{src,dst} nw_{proto,tos} tcp_{src,dst}\n';
-  return '';
-}
-
-export { hex2 } from './util.js';
