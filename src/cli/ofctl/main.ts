@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { ofpToString, type FlowFormatter } from '../../openflow/print/index.js';
 import { flowFormatter } from './text.js';
 import { TcpReader, ipString, readPcap, tcpSegment } from './pcap.js';
+import { parseCommands } from './parse.js';
 
 const PROGRAM = 'tsw-ofctl';
 
@@ -119,6 +120,7 @@ const COMMANDS: Record<string, { min: number; max: number; run: Handler }> = {
   'ofp-print': { min: 1, max: 2, run: ofpPrint },
   'ofp-parse': { min: 1, max: 1, run: ofpParse },
   'ofp-parse-pcap': { min: 1, max: Infinity, run: ofpParsePcap },
+  ...parseCommands(fatal),
 };
 
 const USAGE = `${PROGRAM}: OpenFlow switch management utility (offline commands)

@@ -17,3 +17,16 @@ export {
   actionFromWire, actionsFromWire, instructionsFromWire, formatWireActions, formatWireMatch, checkConsistency,
   actionToWire, actionsToWire, instructionsToWire, flowModMessage, oxmNames, fieldOfHeader, headerOfField, protocolOfVersion,
 } from './wire.js';
+export {
+  parseGroupMod, parseGroupModText, groupModMessage, groupModFromWire, groupFromWire, nxGroupModBytes, nxGroupModFromBytes,
+  formatGroup, formatGroupMod, withVlanPushes, GROUP_COMMANDS, GROUP_TYPES, NO_GROUP_PROPS,
+  type TextGroupMod, type TextBucket, type GroupCommand, type GroupProps, type SelectionField,
+} from './group.js';
+export {
+  parseMeterMod, parseMeterModText, meterModMessage, meterModFromWire, bandsFromWire, formatMeter, formatMeterMod, formatMeterId,
+  METER_COMMANDS, OFPMF, type TextMeterMod, type TextMeterBand, type MeterCommand,
+} from './meter.js';
+export {
+  P as PROTOCOL_BITS, P_ANY, flowProtocols, matchProtocols, actionsParseProtocols, actionsCheckProtocols, fieldMatchProtocols,
+  protocolsToString, protocolsOfVersions, protocolBitName, protocolOfBit, versionOfBit,
+} from './usable.js';
