@@ -18,7 +18,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface RunResult { stdout: string; stderr: string; code: number }
 
@@ -43,7 +44,17 @@ export interface RealOvsOptions {
   keep?: boolean;
   /** Extra ovs-vswitchd arguments (e.g. -vconnmgr:file:dbg). */
   vswitchdArgs?: readonly string[];
+  /**
+   * Which switch daemon serves the bridges: Debian's ovs-vswitchd (default) or
+   * tsw-vswitchd (bin/tsw-vswitchd, needs `npm run build`), with the same
+   * arguments, database server and tools, so one scenario runs against both.
+   */
+  impl?: SwitchImpl;
 }
+
+export type SwitchImpl = 'ovs' | 'tsw';
+export const SWITCH_IMPLS: readonly SwitchImpl[] = ['ovs', 'tsw'];
+const TSW_VSWITCHD = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tsw-vswitchd');
 
 export interface RealOvs {
   /** The temp dir: OVS_RUNDIR, OVS_DBDIR, OVS_LOGDIR and OVS_SYSCONFDIR all point here. */
@@ -233,7 +244,8 @@ export async function startRealOvs(opts: RealOvsOptions = {}): Promise<RealOvs> 
     await waitFor(sock, server, () => canConnect(sock), diagnostics);
     okOutput(await vsctl(['--no-wait', 'init']), 'ovs-vsctl init');
 
-    const vswitchd = startDaemon('ovs-vswitchd', 'ovs-vswitchd', [
+    const tsw = opts.impl === 'tsw';
+    const vswitchd = startDaemon(tsw ? 'tsw-vswitchd' : 'ovs-vswitchd', tsw ? TSW_VSWITCHD : 'ovs-vswitchd', [
       `unix:${sock}`, `--pidfile=${join(rundir, 'ovs-vswitchd.pid')}`, `--unixctl=${ctl.vswitchd}`,
       `--log-file=${logs.vswitchd}`, ...(dummy ? ['--enable-dummy=override'] : []), ...(opts.vswitchdArgs ?? []),
     ], env);
