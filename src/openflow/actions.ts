@@ -7,8 +7,8 @@
 import { NX_VENDOR_ID, OfError, type OfErrorName } from './errors.js';
 import { oxmEntry } from './match.js';
 import {
-  Reader, bytes, constant, ipv4, lengthOf, list, mac, pad, padTo, readIntoOf, restMod, struct, u16, u32, u64, u8,
-  type Codec, type Shape, type StructValue, type ValueOf, type Writer,
+  Reader, bytes, constant, ipv4, lengthOf, list, mac, pad, padTo, propList, readIntoOf, rest, restMod, struct, u16, u32, u64, u8,
+  type Codec, type Prop, type RawProp, type Shape, type StructValue, type ValueOf, type Writer,
 } from './wire.js';
 
 interface TlvKind<C extends Codec<unknown> = Codec<unknown>> {
@@ -324,8 +324,37 @@ function nxActions(version: number) {
     output_trunc: nxKind(39, { port: u16, max_len: u32 }),
     clone: nxKind(42, { _pad: pad(6), actions: nestedActions(version) }) as unknown as TlvKind<Codec<CloneAction>>,
     ct_clear: nxKind(43, { _pad: pad(6) }),
+    // The MPLS and group actions as Nicira extensions (what OVS sends for them in OF1.0).
+    nx_push_mpls: nxKind(23, { ethertype: u16, _pad: pad(4) }),
+    nx_pop_mpls: nxKind(24, { ethertype: u16, _pad: pad(4) }),
+    nx_set_mpls_ttl: nxKind(25, { ttl: u8, _pad: pad(5) }),
+    nx_dec_mpls_ttl: nxKind(26, { _pad: pad(6) }),
+    nx_set_mpls_label: nxKind(30, { _pad: pad(2), label: u32 }),
+    nx_set_mpls_tc: nxKind(31, { tc: u8, _pad: pad(5) }),
+    nx_group: nxKind(40, { _pad: pad(2), group_id: u32 }),
+    sample2: nxKind(38, sample2Fields),
+    sample3: nxKind(41, sample2Fields),
+    // controller() with userdata, pause or a meter: OVS's property-based form.
+    controller2: nxKind(37, { _pad: pad(6), properties: controller2Props }),
   };
 }
+
+const sample2Fields = {
+  probability: u16, collector_set_id: u32, obs_domain_id: u32, obs_point_id: u32, sampling_port: u16, direction: u8, _zeros: pad(5),
+};
+
+export const NXAC2PT = { MAX_LEN: 0, CONTROLLER_ID: 1, REASON: 2, USERDATA: 3, PAUSE: 4, METER_ID: 5 } as const;
+const c2U16 = { value: u16, _pad: pad(2) };
+const c2U8 = { value: u8 };
+const c2U32 = { value: u32 };
+const c2Data = { data: rest };
+const c2Flag = {};
+export type Controller2Prop =
+  | Prop<0 | 1, typeof c2U16> | Prop<2, typeof c2U8> | Prop<3, typeof c2Data> | Prop<4, typeof c2Flag> | Prop<5, typeof c2U32> | RawProp;
+const controller2Props = propList<Controller2Prop>(
+  [[0, c2U16], [1, c2U16], [2, c2U8], [3, c2Data], [4, c2Flag], [5, c2U32]],
+  'controller2 property', 'OFPBAC_BAD_LEN',
+);
 
 function setField(version: number) {
   return kind(25, { field: oxmEntry(version) }, true);

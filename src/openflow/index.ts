@@ -45,6 +45,7 @@ export {
   actionList, instructionList, NX_LEARN_SRC_IMMEDIATE, NX_LEARN_DST_MATCH, NX_LEARN_DST_LOAD, NX_LEARN_DST_OUTPUT, NX_NAT_RANGE,
   type Action, type Action10, type Action13, type Action15, type Instruction, type LearnSpec, type Subfield, type NatRange,
   type CtAction, type CloneAction,
+  NXAC2PT, type Controller2Prop,
 } from './actions.js';
 export {
   oxsStats, OFPXSC_OPENFLOW_BASIC, type OxsStats, type OxsField, type PacketIn, type PacketIn10, type PacketIn13,
@@ -62,7 +63,11 @@ export {
   type AsyncConfig13, type AsyncConfig14, type AsyncProp, type TableStatus, type BundleControl,
 } from './controller.js';
 export {
-  NXFF_OPENFLOW10, NXFF_NXM, NXPIF_STANDARD, NXPIF_NXT_PACKET_IN, NXPIF_NXT_PACKET_IN2,
+  NXFF_OPENFLOW10, NXFF_NXM, NXPIF_STANDARD, NXPIF_NXT_PACKET_IN, NXPIF_NXT_PACKET_IN2, NXM_COOKIE, nxmCookie,
   type NxBodies, type NxFlowMod, type NxFlowStatsRequest, type NxFlowStats, type AggregateReply, type PacketIn2Prop,
 } from './nicira.js';
+export {
+  NXTTMC, NXT_CT, NXT_CT_TUPLE, NXFME, ONF_FLOW_MONITOR,
+  type Nx2Bodies, type TlvMap, type CtFlushProp, type CtTupleProp, type NxFlowMonitorRequest, type NxFlowUpdate, type IpfixStats,
+} from './nicira2.js';
 export * from './text/index.js';

@@ -2,7 +2,7 @@
 // header type number and the body's field table. encodeMessage and
 // decodeMessage are the only two functions that walk it.
 
-import { NX_VENDOR_ID, NXET_VENDOR, OfError, OFPET_EXPERIMENTER, errorName, type ErrorWire, type OfErrorName } from './errors.js';
+import { NX_VENDOR_ID, NXET_VENDOR, ONF_VENDOR_ID, OfError, OFPET_EXPERIMENTER, errorName, type ErrorWire, type OfErrorName } from './errors.js';
 import { actionList, instructionList, type Action10 } from './actions.js';
 import { of10Match, oxmMatch, type Match } from './match.js';
 import { multipartCodec, type MultipartReply, type MultipartRequest } from './multipart.js';
@@ -21,6 +21,7 @@ import {
   type RoleRequest, type RoleStatus, type TableStatus,
 } from './controller.js';
 import { nxMessage, nxMessageTables, type NxBodies } from './nicira.js';
+import { monitorMessageTables, nxGroupModFields, nxMessageTables2, type Nx2Bodies } from './nicira2.js';
 import { port10, portCodec, type Port, type Port10 } from './port.js';
 import {
   Reader, Writer, list, pad, padTo, rest, struct, tlvList, u16, u32, u64, u8,
@@ -346,6 +347,17 @@ export interface MessageBodies {
   NXT_SET_ASYNC_CONFIG: NxBodies['NXT_SET_ASYNC_CONFIG'];
   NXT_SET_CONTROLLER_ID: NxBodies['NXT_SET_CONTROLLER_ID'];
   NXT_PACKET_IN2: NxBodies['NXT_PACKET_IN2'];
+  NXT_TLV_TABLE_MOD: Nx2Bodies['NXT_TLV_TABLE_MOD'];
+  NXT_TLV_TABLE_REQUEST: Nx2Bodies['NXT_TLV_TABLE_REQUEST'];
+  NXT_TLV_TABLE_REPLY: Nx2Bodies['NXT_TLV_TABLE_REPLY'];
+  NXT_CT_FLUSH_ZONE: Nx2Bodies['NXT_CT_FLUSH_ZONE'];
+  NXT_CT_FLUSH: Nx2Bodies['NXT_CT_FLUSH'];
+  /** OF1.0 only: OF1.5's group_mod layout with OF1.0 actions. */
+  NXT_GROUP_MOD: Nx2Bodies['NXT_GROUP_MOD'];
+  /** NXT (OF1.0) or ONFT (OF1.3) flow monitor control. */
+  NXT_FLOW_MONITOR_CANCEL: Nx2Bodies['NXT_FLOW_MONITOR_CANCEL'];
+  NXT_FLOW_MONITOR_PAUSED: Nx2Bodies['NXT_FLOW_MONITOR_PAUSED'];
+  NXT_FLOW_MONITOR_RESUMED: Nx2Bodies['NXT_FLOW_MONITOR_RESUMED'];
 }
 export type MessageKind = keyof MessageBodies;
 
@@ -373,12 +385,19 @@ function row<K extends MessageKind>(kind: K, type: number, versions: readonly nu
 
 function nxRows(): Row[] {
   const out: Row[] = [];
-  for (const v of ALL) {
-    for (const [kind, [subtype, fields]] of Object.entries(nxMessageTables(v))) {
-      // NXT_SET_FLOW_FORMAT exists only in OF1.0 (OVS: "NXT 1.0 (12)").
-      if (kind === 'NXT_SET_FLOW_FORMAT' && v !== 1) continue;
-      out.push({ kind: kind as MessageKind, type: 4, versions: [v], body: nxMessage(subtype, fields, kind), exp: { vendor: NX_VENDOR_ID, subtype } });
+  const add = (v: number, vendor: number, tables: Record<string, readonly [number, Record<string, Codec<unknown>>]>) => {
+    for (const [kind, [subtype, fields]] of Object.entries(tables)) {
+      out.push({ kind: kind as MessageKind, type: 4, versions: [v], body: nxMessage(subtype, fields, kind, vendor), exp: { vendor, subtype } });
     }
+  };
+  for (const v of ALL) {
+    const { NXT_SET_FLOW_FORMAT, ...rest } = nxMessageTables(v);
+    // NXT_SET_FLOW_FORMAT and NXT_GROUP_MOD exist only in OF1.0 (OVS: "NXT 1.0 (12)", "NXT 1.0 (31)").
+    add(v, NX_VENDOR_ID, v === 1 ? { NXT_SET_FLOW_FORMAT, NXT_GROUP_MOD: [31, nxGroupModFields], ...rest } : rest);
+    add(v, NX_VENDOR_ID, nxMessageTables2());
+    // Flow monitor control: Nicira messages in OF1.0, ONF experimenter messages in OF1.3, OFPT/multipart from OF1.4.
+    if (v === 1) add(v, NX_VENDOR_ID, monitorMessageTables(v));
+    if (v === 4) add(v, ONF_VENDOR_ID, monitorMessageTables(v));
   }
   return out;
 }

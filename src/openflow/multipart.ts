@@ -3,10 +3,11 @@
 // Replies too large for one message are split with the MORE flag and put back
 // together by MultipartAssembler.
 
-import { NX_VENDOR_ID, OfError } from './errors.js';
+import { NX_VENDOR_ID, ONF_VENDOR_ID, OfError } from './errors.js';
 import { actionList, instructionList, type Action, type Instruction } from './actions.js';
 import { of10Match, oxmMatch, type Match } from './match.js';
-import { groupDesc11, groupDesc15, meterConfig, tableDesc, type GroupDesc, type MeterConfig, type TableDesc } from './mods.js';
+import { groupDesc11, groupDesc15, meterConfig, tableDesc, type GroupDesc, type GroupDesc15, type MeterConfig, type TableDesc } from './mods.js';
+import { ONF_FLOW_MONITOR, ipfixStats, nxFlowMonitor, nxGroupDesc, type IpfixStats, type NxFlowMonitorRequest, type NxFlowUpdate } from './nicira2.js';
 import { aggregateReply, aggregateReplyFields, flowStatsRequestFields as nxFlowStatsRequestFields, nxFlowStats, type AggregateReply, type NxFlowStats, type NxFlowStatsRequest } from './nicira.js';
 import { oxsStats, type OxsStats } from './packet.js';
 import { portCodec, type Port } from './port.js';
@@ -251,9 +252,22 @@ const experimenter10Fields = { experimenter: u32, data: rest };
 const experimenter11Fields = { experimenter: u32, exp_type: u32, data: rest };
 export type ExperimenterStats = StructValue<typeof experimenter10Fields> | StructValue<typeof experimenter11Fields>;
 
-/** Nicira statistics (OF1.0 vendor stats): vendor, subtype, 4 bytes of padding, then the body. */
-function nxStat<F extends Record<string, Codec<unknown>>>(subtype: number, fields: F): Codec<StructValue<F>> {
-  return struct({ _nx_vendor: constant(4, NX_VENDOR_ID), _nx_subtype: constant(4, subtype), _nx_pad: pad(4), ...fields }) as unknown as Codec<StructValue<F>>;
+/**
+ * Vendor statistics: vendor, subtype, then the body. OF1.0's Nicira header has
+ * 4 bytes of padding after the subtype; the OF1.3 ONF experimenter header has none.
+ */
+function nxStat<F extends Record<string, Codec<unknown>>>(subtype: number, fields: F, vendor = NX_VENDOR_ID): Codec<StructValue<F>> {
+  const head = { _nx_vendor: constant(4, vendor), _nx_subtype: constant(4, subtype) };
+  const all = vendor === NX_VENDOR_ID ? { ...head, _nx_pad: pad(4), ...fields } : { ...head, ...fields };
+  return struct(all) as unknown as Codec<StructValue<F>>;
+}
+
+function vendorListRow(stat: MultipartKind, subtype: number, request: Codec<unknown>, item: Codec<unknown>, what: string, vendor = NX_VENDOR_ID): StatRow {
+  return {
+    stat, type: 0xffff, nx: subtype, vendor, entry: { reply: item },
+    request: nxStat(subtype, { body: request }, vendor) as unknown as Codec<unknown>,
+    reply: nxStat(subtype, { entries: list(item, what) }, vendor),
+  };
 }
 
 // ---------------------------------------------------------------- the table
@@ -280,6 +294,14 @@ export interface MultipartBodies {
   EXPERIMENTER: { request: ExperimenterStats; reply: ExperimenterStats };
   NX_FLOW: { request: NxFlowStatsRequest; reply: Entries<NxFlowStats> };
   NX_AGGREGATE: { request: NxFlowStatsRequest; reply: AggregateReply };
+  /** NXST_FLOW_MONITOR (OF1.0) and ONFST_FLOW_MONITOR (OF1.3): one request (OVS sends one), update entries. */
+  NX_FLOW_MONITOR: { request: { body: NxFlowMonitorRequest }; reply: Entries<NxFlowUpdate> };
+  NX_IPFIX_BRIDGE: { request: Record<string, never>; reply: Entries<IpfixStats> };
+  NX_IPFIX_FLOW: { request: Record<string, never>; reply: Entries<IpfixStats> };
+  /** OF1.0's Nicira group statistics, in the OF1.5 layouts. */
+  NX_GROUP: { request: { body: IdRequest }; reply: Entries<GroupStats> };
+  NX_GROUP_DESC: { request: { body: IdRequest }; reply: Entries<GroupDesc15> };
+  NX_GROUP_FEATURES: { request: Record<string, never>; reply: GroupFeatures };
 }
 export type MultipartKind = keyof MultipartBodies;
 
@@ -297,8 +319,9 @@ interface StatRow {
   readonly reply: Codec<unknown>;
   /** For list bodies: one entry's codec (used to split by size), per direction. */
   readonly entry?: { request?: Codec<unknown>; reply?: Codec<unknown> };
-  /** Vendor statistics: the subtype under NX_VENDOR_ID. */
+  /** Vendor statistics: the subtype under `vendor` (NX_VENDOR_ID when not given). */
   readonly nx?: number;
+  readonly vendor?: number;
 }
 
 function listRow(stat: MultipartKind, type: number, request: Codec<unknown>, item: Codec<unknown>, what: string): StatRow {
@@ -337,6 +360,12 @@ function statRows(version: number): StatRow[] {
     rows.push(
       { stat: 'NX_FLOW', type: 0xffff, nx: 0, request: nxStat(0, nxFlowStatsRequestFields), reply: nxStat(0, { entries: list(nxItem, 'nx flow stats') }), entry: { reply: nxItem } },
       { stat: 'NX_AGGREGATE', type: 0xffff, nx: 1, request: nxStat(1, nxFlowStatsRequestFields), reply: nxStat(1, aggregateReplyFields) },
+      vendorListRow('NX_FLOW_MONITOR', 2, nxFlowMonitor(1).request, nxFlowMonitor(1).update, 'flow updates'),
+      { stat: 'NX_IPFIX_BRIDGE', type: 0xffff, nx: 3, request: nxStat(3, {}), reply: nxStat(3, { entries: list(ipfixStats, 'ipfix stats') }), entry: { reply: ipfixStats } },
+      { stat: 'NX_IPFIX_FLOW', type: 0xffff, nx: 4, request: nxStat(4, {}), reply: nxStat(4, { entries: list(ipfixStats, 'ipfix stats') }), entry: { reply: ipfixStats } },
+      vendorListRow('NX_GROUP', 7, idRequest, struct(groupStatsFields, { what: 'ofp_group_stats' }), 'group stats'),
+      vendorListRow('NX_GROUP_DESC', 8, idRequest, nxGroupDesc, 'group desc'),
+      { stat: 'NX_GROUP_FEATURES', type: 0xffff, nx: 9, request: nxStat(9, {}), reply: nxStat(9, groupFeaturesFields) },
     );
   } else {
     const tf = tableFeatures;
@@ -349,6 +378,10 @@ function statRows(version: number): StatRow[] {
       { stat: 'METER_FEATURES', type: 11, request: empty, reply: struct(meterFeaturesFields) },
       { stat: 'TABLE_FEATURES', type: 12, request: entries(tf, 'table features'), reply: entries(tf, 'table features'), entry: { request: tf, reply: tf } },
     );
+    if (version === 4) {
+      const m = nxFlowMonitor(4);
+      rows.push(vendorListRow('NX_FLOW_MONITOR', ONF_FLOW_MONITOR, m.request, m.update, 'flow updates', ONF_VENDOR_ID));
+    }
     if (version >= 5) {
       rows.push(
         listRow('TABLE_DESC', 14, empty, tableDesc, 'table desc'),
@@ -370,7 +403,7 @@ export function multipartRows(version: number): ReadonlyArray<{ stat: MultipartK
 export function multipartCodec(version: number, dir: 'request' | 'reply'): Codec<MultipartRequest | MultipartReply> {
   const rows = statRows(version);
   const byType = new Map(rows.filter((r) => r.nx === undefined).map((r) => [r.type, r]));
-  const byNx = new Map(rows.filter((r) => r.nx !== undefined).map((r) => [r.nx as number, r]));
+  const byNx = new Map(rows.filter((r) => r.nx !== undefined).map((r) => [`${r.vendor ?? NX_VENDOR_ID}:${r.nx}`, r]));
   const byStat = new Map(rows.map((r) => [r.stat, r]));
   // OF1.0's ofp_stats_* header has no padding; OF1.1+ pads to 8.
   const headerPad = version === 1 ? 0 : 4;
@@ -397,8 +430,8 @@ export function multipartCodec(version: number, dir: 'request' | 'reply'): Codec
       const flags = r.u16();
       r.take(headerPad, 'multipart padding');
       let row = byType.get(type);
-      if (type === 0xffff && r.remaining >= 8 && r.dv.getUint32(r.pos) === NX_VENDOR_ID) {
-        row = byNx.get(r.dv.getUint32(r.pos + 4)) ?? row;
+      if (type === 0xffff && r.remaining >= 8) {
+        row = byNx.get(`${r.dv.getUint32(r.pos)}:${r.dv.getUint32(r.pos + 4)}`) ?? row;
       }
       if (!row) throw new OfError('OFPBRC_BAD_STAT', `multipart type ${type} in version ${version}`);
       return { stat: row.stat, flags, body: row[dir].read(r) } as MultipartRequest | MultipartReply;

@@ -6,13 +6,69 @@
 import { actionList, type Action } from './actions.js';
 import { async13 } from './controller.js';
 import { NXM, tlvFields, type Match } from './match.js';
-import { NX_VENDOR_ID } from './errors.js';
+import { NX_VENDOR_ID, OfError } from './errors.js';
 import {
-  constant, length16, lengthOf, pad, propList, rest, struct, u16, u32, u64, u8,
+  Reader, constant, length16, lengthOf, pad, propList, rest, struct, u16, u32, u64, u8,
   type Codec, type Prop, type RawProp, type StructValue,
 } from './wire.js';
 
 const nxMatch = tlvFields(NXM);
+
+/** Where an NXM match read from a flow_mod or flow stats request keeps its NXM_NX_COOKIE(_W) entry. */
+export const NXM_COOKIE = Symbol('NXM_NX_COOKIE');
+const COOKIE = 0x00013c08;
+const COOKIE_W = 0x00013d10;
+type CookieMatch = Match & { [NXM_COOKIE]?: { value: bigint; mask?: bigint } };
+
+/** The cookie (and mask) an NXM match carried as NXM_NX_COOKIE(_W), if any. */
+export function nxmCookie(m: Match): { value: bigint; mask?: bigint } | undefined {
+  return (m as CookieMatch)[NXM_COOKIE];
+}
+
+/**
+ * nx_match as NXT_FLOW_MOD and NXST_FLOW/AGGREGATE requests carry it: the
+ * fields, plus an optional NXM_NX_COOKIE(_W) entry (written last, as OVS does).
+ */
+const nxCookieMatch: Codec<Match> = {
+  shape: nxMatch.shape,
+  size: (m) => {
+    const c = nxmCookie(m);
+    return nxMatch.size(m) + (c ? (c.mask === undefined ? 12 : 20) : 0);
+  },
+  write: (w, m) => {
+    nxMatch.write(w, m);
+    const c = nxmCookie(m);
+    if (!c) return;
+    w.u32(c.mask === undefined ? COOKIE : COOKIE_W);
+    w.u64(c.value);
+    if (c.mask !== undefined) w.u64(c.mask);
+  },
+  read: (r) => {
+    let cookieAt = -1;
+    for (let at = r.pos; at + 4 <= r.end;) {
+      const h = r.dv.getUint32(at);
+      if (h === COOKIE || h === COOKIE_W) {
+        cookieAt = at;
+        break;
+      }
+      at += 4 + (h & 0xff);
+    }
+    if (cookieAt < 0) return nxMatch.read(r);
+    const h = r.dv.getUint32(cookieAt);
+    const n = 4 + (h & 0xff);
+    if (cookieAt + n > r.end) throw new OfError('OFPBMC_BAD_LEN', 'NXM_NX_COOKIE');
+    const value = r.dv.getBigUint64(cookieAt + 4);
+    const cookie = h === COOKIE ? { value } : { value, mask: r.dv.getBigUint64(cookieAt + 12) };
+    const rest = new Uint8Array(r.end - r.pos - n);
+    rest.set(r.buf.subarray(r.pos, cookieAt), 0);
+    rest.set(r.buf.subarray(cookieAt + n, r.end), cookieAt - r.pos);
+    const m = nxMatch.read(Reader.of(rest, 'OFPBMC_BAD_LEN')) as CookieMatch;
+    if (nxmCookie(m) !== undefined) throw new OfError('OFPBMC_DUP_FIELD', 'NXM_NX_COOKIE');
+    m[NXM_COOKIE] = cookie;
+    r.pos = r.end;
+    return m;
+  },
+};
 /** match_len + pad(n) + match padded to 8, as every NX message lays it out. */
 const matchLen = () => lengthOf('match', 2, { align: 8 });
 
@@ -25,7 +81,7 @@ export const NXPIF_NXT_PACKET_IN2 = 2;
 function flowModFields(version: number) {
   return {
     cookie: u64, command: u16, idle_timeout: u16, hard_timeout: u16, priority: u16, buffer_id: u32, out_port: u16, flags: u16,
-    _match_len: matchLen(), _pad: pad(6), match: nxMatch, actions: actionList(version),
+    _match_len: matchLen(), _pad: pad(6), match: nxCookieMatch, actions: actionList(version),
   };
 }
 const flowRemovedFields = {
@@ -73,14 +129,14 @@ type Tables = ReturnType<typeof nxMessageTables>;
 export type NxBodies = { [K in keyof Tables]: StructValue<Tables[K][1]> };
 export type NxFlowMod = NxBodies['NXT_FLOW_MOD'] & { match: Match; actions: Action[] };
 
-/** The struct of a Nicira message: vendor id and subtype as constants, then the fields. */
-export function nxMessage(subtype: number, fields: Record<string, Codec<unknown>>, what: string): Codec<unknown> {
-  return struct({ _nx_vendor: constant(4, NX_VENDOR_ID), _nx_subtype: constant(4, subtype), ...fields }, { what });
+/** The struct of a Nicira (or ONF) message: vendor id and subtype as constants, then the fields. */
+export function nxMessage(subtype: number, fields: Record<string, Codec<unknown>>, what: string, vendor = NX_VENDOR_ID): Codec<unknown> {
+  return struct({ _nx_vendor: constant(4, vendor), _nx_subtype: constant(4, subtype), ...fields }, { what });
 }
 
 // ---------------------------------------------------------------- NXST_FLOW / NXST_AGGREGATE (OF1.0 vendor statistics)
 
-export const flowStatsRequestFields = { out_port: u16, _match_len: matchLen(), table_id: u8, _pad: pad(3), match: nxMatch };
+export const flowStatsRequestFields = { out_port: u16, _match_len: matchLen(), table_id: u8, _pad: pad(3), match: nxCookieMatch };
 export type NxFlowStatsRequest = StructValue<typeof flowStatsRequestFields>;
 export const nxFlowStatsRequest = struct(flowStatsRequestFields, { what: 'nx_flow_stats_request' });
 

@@ -173,13 +173,17 @@ test('ovs-ofctl ofp-parse reads every sample message we encode with its intended
       if (/^(OFPT_ERROR|OFPT_BUNDLE_ADD_MESSAGE) /.test(l)) carried = true;
     }
     assert.equal(heads.length, msgs.length, r.stdout);
-    const STAT: Record<string, string> = { PORT_STATS: 'OFPST_PORT', QUEUE_STATS: 'OFPST_QUEUE', NX_FLOW: 'NXST_FLOW', NX_AGGREGATE: 'NXST_AGGREGATE' };
+    const STAT: Record<string, string> = { PORT_STATS: 'OFPST_PORT', QUEUE_STATS: 'OFPST_QUEUE' };
+    // Nicira statistics are NXST_* (the flow monitor is ONFST_* in OF1.3); the flow monitor control messages are ONFT_* there.
+    const statName = (stat: string, v: number) => (stat === 'NX_FLOW_MONITOR' && v === 4 ? 'ONFST_FLOW_MONITOR'
+      : stat.startsWith('NX_') ? `NXST_${stat.slice(3)}` : STAT[stat] ?? `OFPST_${stat}`);
     heads.forEach((line, i) => {
       const m = msgs[i];
       const where = `${m.kind} v${m.version}: ${line}`;
       const name = m.kind === 'MULTIPART_REQUEST' || m.kind === 'MULTIPART_REPLY'
-        ? `${STAT[m.body.stat] ?? `OFPST_${m.body.stat}`} ${m.kind === 'MULTIPART_REQUEST' ? 'request' : 'reply'}`
-        : m.kind.startsWith('NXT_') ? m.kind : `OFPT_${m.kind}`;
+        ? `${statName(m.body.stat, m.version)} ${m.kind === 'MULTIPART_REQUEST' ? 'request' : 'reply'}`
+        : m.kind.startsWith('NXT_FLOW_MONITOR') && m.version === 4 ? `ONFT_${m.kind.slice(4)}`
+          : m.kind.startsWith('NXT_') ? m.kind : `OFPT_${m.kind}`;
       assert.ok(line.startsWith(name + ' ') || line.startsWith(name + ':'), `expected ${name}: ${where}`);
       // The OF1.5 FLOW_MOD sample has no match (Wireshark 4.0 cannot dissect OF1.5 OXM), so dec_ttl is inconsistent for OVS.
       if (m.kind === 'FLOW_MOD' && m.version === 6) return assert.match(line, /OFPBAC_MATCH_INCONSISTENT/);

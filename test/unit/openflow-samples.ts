@@ -392,7 +392,85 @@ function niciraSamples(v: number): OfMessage[] {
     },
     { version: v, xid: 67, kind: 'MULTIPART_REQUEST', body: { stat: 'NX_AGGREGATE', flags: 0, body: { out_port: 0xffff, table_id: 0xff, match: {} } } },
     { version: v, xid: 67, kind: 'MULTIPART_REPLY', body: { stat: 'NX_AGGREGATE', flags: 0, body: { packet_count: 1n, byte_count: 64n, flow_count: 1 } } },
+    ...nicira2Samples(v),
   ];
+}
+
+/** TLV table, conntrack flush, flow monitor (NX and ONF), OF1.0 groups, controller2 and sample2 actions. */
+function nicira2Samples(v: number): OfMessage[] {
+  const map = { option_class: 0xffff, option_type: 3, option_len: 4, index: 1 };
+  const v4 = (a: number) => Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, a]);
+  const out: OfMessage[] = [
+    { version: v, xid: 70, kind: 'NXT_TLV_TABLE_MOD', body: { command: 0, maps: [map] } },
+    { version: v, xid: 70, kind: 'NXT_TLV_TABLE_MOD', body: { command: 2, maps: [] } },
+    { version: v, xid: 71, kind: 'NXT_TLV_TABLE_REQUEST', body: {} },
+    { version: v, xid: 71, kind: 'NXT_TLV_TABLE_REPLY', body: { max_option_space: 256, max_fields: 64, maps: [map] } },
+    { version: v, xid: 72, kind: 'NXT_CT_FLUSH_ZONE', body: { zone_id: 7 } },
+    {
+      version: v, xid: 73, kind: 'NXT_CT_FLUSH',
+      body: {
+        ip_proto: 6,
+        properties: [
+          { type: 0, tuple: [{ type: 0, addr: v4(1) }, { type: 1, addr: v4(2) }, { type: 2, port: 80, }, { type: 3, port: 8080 }] },
+          { type: 2, zone_id: 3 },
+        ],
+      },
+    },
+    {
+      version: v, xid: 74, kind: v === 1 ? 'NXT_FLOW_MOD' : 'FLOW_MOD',
+      ...(v === 1
+        ? {
+          body: {
+            cookie: 0n, command: 1, idle_timeout: 0, hard_timeout: 0, priority: 0x8000, buffer_id: 0xffffffff, out_port: 0xffff, flags: 0,
+            match: { eth_type: { value: 0x0800n } }, actions: [],
+          },
+        }
+        : {
+          body: {
+            cookie: 0n, cookie_mask: 0n, table_id: 0, command: 0, idle_timeout: 0, hard_timeout: 0, priority: 0x8000, buffer_id: 0xffffffff,
+            out_port: 0xffffffff, out_group: 0xffffffff, flags: 0, ...(v >= 5 ? { importance: 0 } : {}), match: {},
+            instructions: [{
+              type: 'apply_actions',
+              actions: [
+                { type: 'controller2', properties: [{ type: 1, value: 5 }, { type: 2, value: 0 }, { type: 3, data: Uint8Array.from([1, 2]) }, { type: 4 }] },
+                { type: 'sample2', probability: 10, collector_set_id: 1, obs_domain_id: 2, obs_point_id: 3, sampling_port: 2, direction: 0 },
+              ],
+            }],
+          },
+        }),
+    } as OfMessage,
+  ];
+  if (v === 1 || v === 4) {
+    const request = { id: 1, flags: 0x3f, out_port: v === 1 ? 0xffff : 0xffffffff, table_id: 0xff, match: { eth_type: { value: 0x0800n } } };
+    const full = {
+      reason: 0, priority: 5, idle_timeout: 0, hard_timeout: 0, table_id: 2, cookie: 0x10n, match: { eth_type: { value: 0x0800n } },
+      ...(v === 1 ? { actions: [{ type: 'output', port: 2, max_len: 0 }] } : { instructions: [] }),
+    };
+    out.push(
+      { version: v, xid: 75, kind: 'MULTIPART_REQUEST', body: { stat: 'NX_FLOW_MONITOR', flags: 0, body: { body: request } } },
+      {
+        version: v, xid: 75, kind: 'MULTIPART_REPLY',
+        body: { stat: 'NX_FLOW_MONITOR', flags: 0, body: { entries: [{ event: 0, ...full }, { event: 1, ...full, reason: 2 }, { event: 3, xid: 9 }] } },
+      } as OfMessage,
+      { version: v, xid: 76, kind: 'NXT_FLOW_MONITOR_CANCEL', body: { id: 1 } },
+      { version: v, xid: 76, kind: 'NXT_FLOW_MONITOR_PAUSED', body: {} },
+    );
+  }
+  if (v === 1) {
+    const bucket = { bucket_id: 0, actions: [{ type: 'output', port: 1, max_len: 0 }], properties: [{ type: 0, weight: 5 }] } as const;
+    out.push(
+      {
+        version: v, xid: 77, kind: 'NXT_GROUP_MOD',
+        body: { command: 0, type: 1, group_id: 1, command_bucket_id: 0xffffffff, buckets: [bucket], properties: [] },
+      } as unknown as OfMessage,
+      { version: v, xid: 78, kind: 'MULTIPART_REQUEST', body: { stat: 'NX_GROUP_DESC', flags: 0, body: { body: { id: 0xfffffffc } } } },
+      {
+        version: v, xid: 78, kind: 'MULTIPART_REPLY',
+        body: { stat: 'NX_GROUP_DESC', flags: 0, body: { entries: [{ type: 1, group_id: 1, buckets: [bucket], properties: [] }] } },
+      } as unknown as OfMessage,
+    );
+  }
+  return out;
 }
 
 /** Every sample of a version, old and new. */

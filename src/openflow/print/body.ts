@@ -2,7 +2,8 @@
 // in the words and layout of OVS's ofp-print.
 
 import type { OfMessage, Action, Match } from '../index.js';
-import { errorBodyName } from '../index.js';
+import { NXET_VENDOR, errorBodyName, nxmCookie } from '../index.js';
+import { ctFlush, groupProperties, tlvTableMod, tlvTableReply } from './extensions.js';
 import { formatPacket } from './packet.js';
 import { features10, features11, formatFeatures, formatPhyPorts, formatPortConfig } from './ports.js';
 import type { FlowFormatter } from './text-hooks.js';
@@ -207,24 +208,32 @@ export function actionsOf(opts: PrintOptions, e: { actions?: readonly Action[]; 
   return opts.flow.actions(e.actions ?? [], version, match);
 }
 
-export interface BucketLike { weight?: number; watch_port?: number; watch_group?: number; bucket_id?: number; actions: readonly Action[]; properties?: readonly { type: number; weight?: number; watch?: number }[] }
+export interface BucketLike {
+  weight?: number; watch_port?: number; watch_group?: number; bucket_id?: number; actions: readonly Action[];
+  properties?: readonly { type: number; weight?: number; watch_port?: number; watch_group?: number }[];
+}
 
-export function group(opts: PrintOptions, version: number, id: number, type: number, buckets: readonly BucketLike[], suppressType = false): string {
+/** OVS's ofp_print_group; OF1.5-layout buckets (OF1.5, and OF1.0's Nicira groups) carry ids and properties. */
+export function group(
+  opts: PrintOptions, version: number, id: number, type: number, buckets: readonly BucketLike[], suppressType = false,
+  props: readonly { type: number; data?: Uint8Array }[] = [],
+): string {
   let s = `group_id=${id}`;
   if (!suppressType) s += `,type=${['all', 'select', 'indirect', 'ff', 'unknown'][Math.min(type, 4)]}`;
+  s += groupProperties(props);
   s += ',';
   for (const b of buckets) {
     s += 'bucket=';
     let weight = b.weight;
     let watchPort = b.watch_port;
     let watchGroup = b.watch_group;
-    if (version >= 6) {
+    if (b.bucket_id !== undefined) {
       s += `bucket_id:${b.bucket_id === 0xfffffffd ? 'first' : b.bucket_id === 0xfffffffe ? 'last' : b.bucket_id === 0xffffffff ? 'all' : b.bucket_id}`;
       s += ',';
       for (const p of b.properties ?? []) {
         if (p.type === 0) weight = p.weight;
-        if (p.type === 1) watchPort = p.watch;
-        if (p.type === 2) watchGroup = p.watch;
+        if (p.type === 1) watchPort = p.watch_port;
+        if (p.type === 2) watchGroup = p.watch_group;
       }
     }
     if ((weight ?? (type === 1 ? 1 : 0)) !== (type === 1 ? 1 : 0)) s += `weight:${weight},`;
@@ -268,7 +277,7 @@ export function formatBody(m: OfMessage, buf: Uint8Array, opts: PrintOptions): s
       const name = errorBodyName(v, m.body);
       if (!name) throw new PrintError('OFPBRC_BAD_LEN');
       let data = m.body.data;
-      if (!('experimenter' in m.body) && m.body.type === 0xb000 && v <= 2) data = data.subarray(8);
+      if (!('experimenter' in m.body) && m.body.type === NXET_VENDOR && v <= 2) data = data.subarray(8);
       const s = ` ${name}\n`;
       if (name === 'OFPHFC_INCOMPATIBLE' || name === 'OFPHFC_EPERM') return s + printable(data);
       return s + opts.print(data, 1);
@@ -349,6 +358,8 @@ export function formatBody(m: OfMessage, buf: Uint8Array, opts: PrintOptions): s
       const cookieMask = 'cookie_mask' in b ? b.cookie_mask : 0n;
       if (cookieMask === 0n && b.cookie !== 0n && b.cookie !== 0xffffffffffffffffn) s += `cookie:${hex(b.cookie)} `;
       if (cookieMask !== 0n) s += `cookie:${hex(b.cookie)}/${hex(cookieMask)} `;
+      const nxCookie = m.kind === 'NXT_FLOW_MOD' ? nxmCookie(b.match) : undefined;
+      if (nxCookie && nxCookie.mask !== 0n) s += `cookie:${hex(nxCookie.value)}/${hex(nxCookie.mask ?? 0xffffffffffffffffn)} `;
       if (b.idle_timeout) s += `idle:${b.idle_timeout} `;
       if (b.hard_timeout) s += `hard:${b.hard_timeout} `;
       if ('importance' in b && b.importance) s += `importance:${b.importance} `;
@@ -403,16 +414,18 @@ export function formatBody(m: OfMessage, buf: Uint8Array, opts: PrintOptions): s
       }
       return s;
     }
-    case 'GROUP_MOD': {
+    case 'GROUP_MOD':
+    case 'NXT_GROUP_MOD': {
       const b = m.body;
-      const cmd = ['ADD', 'MOD', 'DEL', 'INSERT_BUCKET', 'REMOVE_BUCKET'][b.command] ?? (b.command === 0x8000 ? 'ADD_OR_MOD' : `cmd:${b.command}`);
-      const bucketCommand = b.command === 3 || b.command === 4;
+      const cmd = ['ADD', 'MOD', 'DEL', 'INSERT_BUCKET', undefined, 'REMOVE_BUCKET'][b.command] ?? (b.command === 0x8000 ? 'ADD_OR_MOD' : `cmd:${b.command}`);
+      const bucketCommand = b.command === 3 || b.command === 5;
       let s = `\n ${cmd} `;
       if (bucketCommand && 'command_bucket_id' in b) {
         const id = b.command_bucket_id;
         s += `command_bucket_id:${id === 0xfffffffd ? 'first' : id === 0xfffffffe ? 'last' : id === 0xffffffff ? 'all' : id},`;
       }
-      return s + group(opts, v, b.group_id, b.type, b.buckets as readonly BucketLike[], bucketCommand);
+      const props = 'properties' in b ? b.properties as readonly { type: number; data?: Uint8Array }[] : [];
+      return s + group(opts, v, b.group_id, b.type, b.buckets as readonly BucketLike[], bucketCommand, props);
     }
     case 'METER_MOD': {
       const b = m.body;
@@ -527,7 +540,22 @@ export function formatBody(m: OfMessage, buf: Uint8Array, opts: PrintOptions): s
       return formatAsync(primary, secondary);
     }
     case 'EXPERIMENTER':
+    case 'NXT_TLV_TABLE_REQUEST':
+    case 'NXT_FLOW_MONITOR_PAUSED':
+    case 'NXT_FLOW_MONITOR_RESUMED':
       return '';
+    case 'NXT_TLV_TABLE_MOD': {
+      if (m.body.command > 2) throw new PrintError('NXTTMFC_BAD_COMMAND');
+      return tlvTableMod(m.body.command, m.body.maps);
+    }
+    case 'NXT_TLV_TABLE_REPLY':
+      return tlvTableReply(m.body.max_option_space, m.body.max_fields, m.body.maps);
+    case 'NXT_CT_FLUSH_ZONE':
+      return ` zone_id=${m.body.zone_id}`;
+    case 'NXT_CT_FLUSH':
+      return ctFlush(m.body.ip_proto, m.body.properties as readonly { type: number }[]);
+    case 'NXT_FLOW_MONITOR_CANCEL':
+      return ` id=${m.body.id}`;
     case 'MULTIPART_REQUEST':
       return multipartFlags(m.body.flags, true, v) + statsRequest(m.body, v, opts);
     case 'MULTIPART_REPLY':

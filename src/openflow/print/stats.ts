@@ -1,14 +1,16 @@
 // The bodies of multipart (stats) requests and replies, in the words and
 // layout of OVS's ofp-print.
 
-import type { MultipartReply, MultipartRequest } from '../index.js';
+import type { GroupFeatures, GroupStats, MultipartReply, MultipartRequest } from '../index.js';
 import type { Action } from '../index.js';
 import type { Band, BucketLike, PrintOptions, TableDescLike } from './body.js';
 import {
   FLOW_REMOVED_REASONS, actionBitmap, actionsOf, flowStats, group, groupId, matchText, meterConfig, meterId, queueRate, reasonName, stat, tableDesc,
 } from './body.js';
+import { flowUpdate, ipfixBridge, ipfixFlow, monitorRequest, nxEvent, nxMonitorFlags, portStatsExtras } from './extensions.js';
 import { formatPhyPorts } from './ports.js';
-import { PrintError, bitNames, bitTable, duration, hex, port16, portName, u64 } from './util.js';
+import { formatTableFeatures } from './table-features.js';
+import { bitNames, bitTable, duration, hex, port16, portName, u64 } from './util.js';
 
 export function statsRequest(req: MultipartRequest, v: number, opts: PrintOptions): string {
   switch (req.stat) {
@@ -38,25 +40,26 @@ export function statsRequest(req: MultipartRequest, v: number, opts: PrintOption
     case 'METER_CONFIG':
       return ' ' + meterId(req.body.id, '=');
     case 'PORT_DESC':
-      return v >= 4 || req.body.port_no !== undefined ? ` port=${portName(req.body.port_no ?? 0xffffffff, v >= 4 ? v : 4)}` : '';
+      return ` port=${portName(req.body.port_no ?? 0xffffffff, v >= 4 ? v : 4)}`;
     case 'QUEUE_DESC': {
       const q = req.body.queue_id;
       return ` port=${portName(req.body.port_no, v)}` + (q !== 0xffffffff ? ` queue=${q}` : '');
     }
     case 'FLOW_MONITOR': {
       const b = req.body;
-      let s = `\n id=${b.monitor_id} flags=`;
-      const flags: string[] = [];
-      const names = ['initial', 'add', 'delete', 'modify', 'actions', 'own'];
-      for (let i = 0; i < 6; i++) if (b.flags & (1 << i)) flags.push(names[i]);
-      if (b.flags & ~0x3f) flags.push(`0x${(b.flags & ~0x3f).toString(16)}`);
-      s += flags.join(',');
-      if (port16(b.out_port, v) !== 0xffff) s += ` out_port=${portName(b.out_port, v)}`;
-      if (b.table_id !== 0xff) s += ` table=${b.table_id}`;
-      const mt = matchText(opts, b.match, 0x8000, v);
-      if (mt) s += ' ' + mt;
-      return s;
+      return monitorRequest({ ...b, id: b.monitor_id, out_port: port16(b.out_port, v) }, v, opts);
     }
+    case 'NX_FLOW_MONITOR': {
+      const b = req.body.body;
+      return monitorRequest({
+        ...b, command: 0, flags: nxMonitorFlags(b.flags), out_port: port16(b.out_port, v), out_group: 0xffffffff,
+      }, v, opts);
+    }
+    case 'NX_GROUP':
+    case 'NX_GROUP_DESC':
+      return ` group_id=${groupId(req.body.body.id)}`;
+    case 'TABLE_FEATURES':
+      return formatTableFeatures(req.body.entries, v);
     default:
       return '';
   }
@@ -117,6 +120,7 @@ export function statsReply(rep: MultipartReply, v: number, opts: PrintOptions): 
         s += `frame=${stat(ec ? ec.rx_frame_err : none)}over=${stat(ec ? ec.rx_over_err : none)}crc=${stat(ec ? ec.rx_crc_err : none, true)}`;
         s += `           tx pkts=${stat(p.tx_packets)}bytes=${stat(p.tx_bytes)}drop=${stat(p.tx_dropped)}errs=${stat(p.tx_errors)}coll=${stat(ec ? ec.collisions : none, true)}`;
         if ('duration_sec' in p && p.duration_sec !== 0xffffffff) s += `           duration=${duration(p.duration_sec, p.duration_nsec)}\n`;
+        if ('properties' in p) s += portStatsExtras(p.properties as readonly { type: number; data?: Uint8Array }[]);
       }
       return s;
     }
@@ -173,34 +177,53 @@ export function statsReply(rep: MultipartReply, v: number, opts: PrintOptions): 
       finish();
       return s;
     }
-    case 'GROUP': {
+    case 'GROUP':
+      return groupStats(rep.body.entries);
+    case 'GROUP_DESC': {
       let s = '';
       for (const g of rep.body.entries) {
+        const props = 'properties' in g ? g.properties as readonly { type: number; data?: Uint8Array }[] : [];
+        s += '\n ' + group(opts, v, g.group_id, g.type, g.buckets as readonly BucketLike[], false, props);
+      }
+      return s;
+    }
+    case 'GROUP_FEATURES':
+      return groupFeatures(rep.body, v);
+    default:
+      return statsReplyRest(rep, v, opts);
+  }
+}
+
+function removedReason(r: number): string {
+  return reasonName(FLOW_REMOVED_REASONS, r);
+}
+
+function groupStats(entries: readonly GroupStats[]): string {
+  let s = '';
+  for (const g of entries) {
         s += `\n group_id=${g.group_id},`;
         if (g.duration_sec !== 0xffffffff) s += `duration=${duration(g.duration_sec, g.duration_nsec)},`;
         s += `ref_count=${g.ref_count},packet_count=${u64(g.packet_count)},byte_count=${u64(g.byte_count)}`;
         g.bucket_stats.forEach((bs, i) => {
           if (BigInt.asUintN(64, bs.packet_count) !== 0xffffffffffffffffn) s += `,bucket${i}:packet_count=${u64(bs.packet_count)},byte_count=${u64(bs.byte_count)}`;
-        });
-      }
-      return s;
-    }
-    case 'GROUP_DESC': {
-      let s = '';
-      for (const g of rep.body.entries) s += '\n ' + group(opts, v, g.group_id, g.type, g.buckets as readonly BucketLike[]);
-      return s;
-    }
-    case 'GROUP_FEATURES': {
-      const f = rep.body;
-      let s = `\n Group table:\n    Types:  ${hex(f.types)}\n    Capabilities:  ${hex(f.capabilities)}\n`;
-      const names = ['all', 'select', 'indirect', 'fast failover'];
-      const keys = ['all', 'select', 'indirect', 'ff'] as const;
-      for (let i = 0; i < 4; i++) {
-        if (!(f.types & (1 << i))) continue;
-        s += `    ${names[i]} group:\n       max_groups=${hex(f.max_groups[keys[i]])}\n       actions: ${actionBitmap(f.actions[keys[i]], v)}\n`;
-      }
-      return s;
-    }
+    });
+  }
+  return s;
+}
+
+function groupFeatures(f: GroupFeatures, v: number): string {
+  let s = `\n Group table:\n    Types:  ${hex(f.types)}\n    Capabilities:  ${hex(f.capabilities)}\n`;
+  const names = ['all', 'select', 'indirect', 'fast failover'];
+  const keys = ['all', 'select', 'indirect', 'ff'] as const;
+  for (let i = 0; i < 4; i++) {
+    if (!(f.types & (1 << i))) continue;
+    s += `    ${names[i]} group:\n       max_groups=${hex(f.max_groups[keys[i]])}\n       actions: ${actionBitmap(f.actions[keys[i]], v)}\n`;
+  }
+  return s;
+}
+
+function statsReplyRest(rep: MultipartReply, v: number, opts: PrintOptions): string {
+  switch (rep.stat) {
     case 'METER': {
       let s = '';
       for (const ms of rep.body.entries) {
@@ -249,32 +272,25 @@ export function statsReply(rep: MultipartReply, v: number, opts: PrintOptions): 
       }
       return s.replace(/ +$/, '');
     }
-    case 'FLOW_MONITOR': {
+    case 'FLOW_MONITOR':
+      return rep.body.entries.map((u) => flowUpdate(u, v, opts, removedReason)).join('');
+    case 'NX_FLOW_MONITOR':
+      return rep.body.entries.map((u) => flowUpdate({ ...u, event: nxEvent(u.event) }, v, opts, removedReason)).join('');
+    case 'TABLE_FEATURES':
+      return formatTableFeatures(rep.body.entries, v);
+    case 'NX_GROUP':
+      return groupStats(rep.body.entries);
+    case 'NX_GROUP_DESC': {
       let s = '';
-      for (const u of rep.body.entries) {
-        if (u.event === 4) {
-          s += `\n event=ABBREV xid=0x${u.xid.toString(16)}`;
-          continue;
-        }
-        if (u.event === 5 || u.event === 6) {
-          s += `\n event=${u.event === 5 ? 'PAUSED' : 'RESUMED'}`;
-          continue;
-        }
-        const ev = ['INITIAL', 'ADDED', 'DELETED', 'MODIFIED'][u.event];
-        s += `\n event=${ev} table=${u.table_id}`;
-        if (u.event === 2) s += ` reason=${reasonName(FLOW_REMOVED_REASONS, u.reason)}`;
-        if (u.idle_timeout) s += ` idle_timeout=${u.idle_timeout}`;
-        if (u.hard_timeout) s += ` hard_timeout=${u.hard_timeout}`;
-        // "%#x": a zero cookie prints as plain 0.
-        s += ` cookie=${u.cookie === 0n ? '0' : hex(u.cookie)}`;
-        const mt = matchText(opts, u.match, u.priority, v);
-        if (mt) s += ' ' + mt;
-        s += ' actions=' + opts.flow.instructions(u.instructions, v);
-      }
+      for (const g of rep.body.entries) s += '\n ' + group(opts, v, g.group_id, g.type, g.buckets as readonly BucketLike[], false, g.properties);
       return s;
     }
-    case 'TABLE_FEATURES':
-      throw new PrintError('table features printing not written yet');
+    case 'NX_GROUP_FEATURES':
+      return groupFeatures(rep.body, v);
+    case 'NX_IPFIX_BRIDGE':
+      return ipfixBridge(rep.body.entries);
+    case 'NX_IPFIX_FLOW':
+      return ipfixFlow(rep.body.entries);
     default:
       return '';
   }

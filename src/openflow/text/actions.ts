@@ -19,7 +19,8 @@ export interface SubfieldRef {
 
 export type TextAction =
   | { type: 'output'; port: number; max_len: number }
-  | { type: 'controller'; max_len: number; reason?: string; id: number; userdata?: string; pause: boolean; bare: boolean }
+  /** `v2`: came as NXAST_CONTROLLER2, which OVS sends back in that form. */
+  | { type: 'controller'; max_len: number; reason?: string; id: number; userdata?: Uint8Array; pause: boolean; meter_id?: number; bare: boolean; v2?: boolean }
   | { type: 'enqueue'; port: number; queue: number }
   | { type: 'output_reg'; src: SubfieldRef; max_len: number }
   | { type: 'mod_vlan_vid'; vid: number }
@@ -55,7 +56,13 @@ export type TextAction =
   | { type: 'ct'; commit: boolean; force: boolean; table?: number; zone?: string; alg?: string; nat?: string; exec: TextAction[] }
   | { type: 'nat'; text: string }
   | { type: 'fin_timeout'; idle: number; hard: number }
-  | { type: 'clone'; actions: TextAction[] };
+  | { type: 'clone'; actions: TextAction[] }
+  | { type: 'output_trunc'; port: number; max_len: number }
+  /** sampling_port 0xffff: none; direction 0 default, 1 ingress, 2 egress; `raw` the NXAST_SAMPLEn it came as. */
+  | {
+    type: 'sample'; probability: number; collector_set_id: number; obs_domain_id: number; obs_point_id: number;
+    sampling_port: number; direction: number; raw?: 1 | 2 | 3;
+  };
 
 /** The protocol a flow is encoded in before ovs-ofctl prints it back. */
 export type Protocol =
@@ -151,15 +158,23 @@ function u(s: string, what: string, max: number): number {
 }
 
 function parseNote(s: string): Uint8Array {
+  return parseHexBytes(s, 'note');
+}
+
+/** Hex bytes, optionally separated by dots ("01.02" or "0102"). */
+function parseHexBytes(s: string, what: string): Uint8Array {
   const bytes: number[] = [];
   const h = s.replace(/\./g, '');
-  if (h.length % 2 || !/^[0-9a-f]*$/i.test(h)) fail("bad hex digit in `note' argument");
+  if (h.length % 2 || !/^[0-9a-f]*$/i.test(h)) fail(`bad hex digit in \`${what}' argument`);
   for (let i = 0; i < h.length; i += 2) bytes.push(parseInt(h.slice(i, i + 2), 16));
   return Uint8Array.from(bytes);
 }
 
 function parseController(value: string): TextAction {
-  const a = { type: 'controller' as const, max_len: 0xffff, id: 0, pause: false, bare: false, reason: undefined as string | undefined, userdata: undefined as string | undefined };
+  const a = {
+    type: 'controller' as const, max_len: 0xffff, id: 0, pause: false, bare: false,
+    reason: undefined as string | undefined, userdata: undefined as Uint8Array | undefined, meter_id: undefined as number | undefined,
+  };
   if (value === '') return { ...a, bare: true };
   if (/^\d/.test(value)) return { ...a, max_len: u(value, 'max_len', 0xffff), bare: true };
   for (const tok of splitTopLevel(value)) {
@@ -167,10 +182,41 @@ function parseController(value: string): TextAction {
     if (k === 'reason') a.reason = v;
     else if (k === 'max_len') a.max_len = u(v, 'max_len', 0xffff);
     else if (k === 'id') a.id = u(v, 'id', 0xffff);
-    else if (k === 'userdata') a.userdata = v;
+    else if (k === 'userdata') a.userdata = parseHexBytes(v, 'controller');
     else if (k === 'pause') a.pause = true;
+    else if (k === 'meter_id') a.meter_id = u(v, 'meter_id', 0xffffffff);
     else fail(`${k}: unknown controller action argument`);
   }
+  return a;
+}
+
+function parseOutputTrunc(value: string): TextAction {
+  let p: number | undefined;
+  let max_len = 0;
+  for (const tok of splitTopLevel(value)) {
+    const [k, v] = keyValue(tok);
+    if (k === 'port') p = port(v, 'output');
+    else if (k === 'max_len') max_len = u(v, 'max_len', 0xffffffff);
+    else fail(`${k}: unknown output argument`);
+  }
+  if (p === undefined) fail('output: missing port');
+  return { type: 'output_trunc', port: p, max_len };
+}
+
+function parseSample(value: string): TextAction {
+  const a = {
+    type: 'sample' as const, probability: 0, collector_set_id: 0, obs_domain_id: 0, obs_point_id: 0, sampling_port: OFPP.NONE as number, direction: 0,
+  };
+  for (const tok of splitTopLevel(value)) {
+    const [k, v] = keyValue(tok);
+    if (k === 'probability') a.probability = u(v, 'probability', 0xffff);
+    else if (k === 'collector_set_id' || k === 'obs_domain_id' || k === 'obs_point_id') a[k] = u(v, k, 0xffffffff);
+    else if (k === 'sampling_port') a.sampling_port = port(v, 'sampling_port');
+    else if (k === 'ingress') a.direction = 1;
+    else if (k === 'egress') a.direction = 2;
+    else fail(`invalid key "${k}" in "sample" argument`);
+  }
+  if (a.probability === 0) fail('non-zero "probability" must be specified on sample');
   return a;
 }
 
@@ -194,11 +240,13 @@ function parseOne(tok: string, out: TextAction[]): void {
   switch (k) {
     case 'drop': return;
     case 'output': {
-      if (value.includes('[')) out.push({ type: 'output_reg', src: parseSubfield(value), max_len: 0 });
+      if (/^port=/.test(value)) out.push(parseOutputTrunc(value));
+      else if (value.includes('[')) out.push({ type: 'output_reg', src: parseSubfield(value), max_len: 0 });
       else out.push({ type: 'output', port: port(value, 'output'), max_len: 0 });
       return;
     }
     case 'controller': out.push(parseController(value)); return;
+    case 'sample': out.push(parseSample(value)); return;
     case 'enqueue': {
       const parts = value.split(/[:,]/);
       if (parts.length !== 2) fail('"enqueue" syntax is "enqueue:PORT:QUEUE" or "enqueue(PORT,QUEUE)"');
@@ -471,14 +519,25 @@ export function formatAction(a: TextAction, p: Protocol): string {
     case 'output':
       return a.port >= OFPP.MAX && a.port !== OFPP.ANY ? formatPort(a.port) : `output:${formatPort(a.port)}`;
     case 'controller': {
-      if (a.reason === undefined && a.id === 0 && a.userdata === undefined && !a.pause) return `CONTROLLER:${a.max_len}`;
+      const userdata = a.userdata?.length ? a.userdata : undefined;
+      const meter = a.meter_id ? a.meter_id : undefined;
+      if ((a.reason === undefined || a.reason === 'action') && a.id === 0 && !userdata && !a.pause && !meter) return `CONTROLLER:${a.max_len}`;
       const parts: string[] = [];
       if (a.reason && a.reason !== 'action') parts.push(`reason=${a.reason}`);
       if (a.max_len !== 0xffff) parts.push(`max_len=${a.max_len}`);
       if (a.id) parts.push(`id=${a.id}`);
-      if (a.userdata) parts.push(`userdata=${a.userdata}`);
+      if (userdata) parts.push(`userdata=${[...userdata].map((b) => b.toString(16).padStart(2, '0')).join('.')}`);
       if (a.pause) parts.push('pause');
+      if (meter) parts.push(`meter_id=${meter}`);
       return `controller(${parts.join(',')})`;
+    }
+    case 'output_trunc': return `output(port=${formatPort(a.port)},max_len=${a.max_len})`;
+    case 'sample': {
+      let t = `sample(probability=${a.probability},collector_set_id=${a.collector_set_id},obs_domain_id=${a.obs_domain_id},obs_point_id=${a.obs_point_id}`;
+      if (a.sampling_port !== OFPP.NONE) t += `,sampling_port=${formatPort(a.sampling_port)}`;
+      if (a.direction === 1) t += ',ingress';
+      else if (a.direction === 2) t += ',egress';
+      return t + ')';
     }
     case 'enqueue': return `enqueue:${formatPort(a.port)}:${a.queue}`;
     case 'output_reg': return `output:${formatSubfield(a.src)}`;

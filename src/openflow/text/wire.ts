@@ -5,8 +5,8 @@
 // match-field table; ofs_nbits become bit ranges; 32-bit ports become OVS's
 // 16-bit port space.
 
-import type { Action, Instruction, LearnSpec, NatRange } from '../actions.js';
-import { NX_LEARN_DST_LOAD, NX_LEARN_DST_MATCH, NX_LEARN_DST_OUTPUT } from '../actions.js';
+import type { Action, Controller2Prop, Instruction, LearnSpec, NatRange } from '../actions.js';
+import { NXAC2PT, NX_LEARN_DST_LOAD, NX_LEARN_DST_MATCH, NX_LEARN_DST_OUTPUT } from '../actions.js';
 import { OfError } from '../errors.js';
 import { FIELD_BY_CODE, FIELD_BY_NAME, OFPXMC_OPENFLOW_BASIC, codeFor, codeKey } from '../fields.js';
 import type { Match } from '../match.js';
@@ -188,6 +188,25 @@ function controller(max_len: number, reason: number, id: number, bare: boolean):
   return { type: 'controller', max_len, reason: r, id, pause: false, bare };
 }
 
+/** NXAST_CONTROLLER2: properties over OVS's defaults (all bytes, id 0, reason action, no meter). */
+function controller2(props: readonly Controller2Prop[]): TextAction {
+  let max_len = 0xffff, id = 0, reason = 1, meter = 0, pause = false;
+  let userdata: Uint8Array | undefined;
+  for (const p of props) {
+    if ('raw' in p) throw new OfError('OFPBPC_BAD_TYPE', `controller2 property ${p.type}`);
+    switch (p.type) {
+      case NXAC2PT.MAX_LEN: max_len = p.value; break;
+      case NXAC2PT.CONTROLLER_ID: id = p.value; break;
+      case NXAC2PT.REASON: reason = p.value; break;
+      case NXAC2PT.USERDATA: userdata = p.data; break;
+      case NXAC2PT.PAUSE: pause = true; break;
+      case NXAC2PT.METER_ID: meter = p.value; break;
+    }
+  }
+  const c = controller(max_len, reason, id, false) as Of<TextAction, 'controller'>;
+  return { ...c, userdata, pause, meter_id: meter || undefined, v2: true };
+}
+
 /** The TextAction OVS decodes one wire action of `version` into. */
 export function actionFromWire(a: Action, version: number): TextAction {
   switch (a.type) {
@@ -249,6 +268,18 @@ export function actionFromWire(a: Action, version: number): TextAction {
     case 'ct_clear': return { type: 'ct_clear' };
     case 'fin_timeout': return { type: 'fin_timeout', idle: a.fin_idle_timeout, hard: a.fin_hard_timeout };
     case 'controller': return controller(a.max_len, a.reason, a.controller_id, false);
+    case 'controller2': return controller2(a.properties);
+    case 'nx_push_mpls': return { type: 'push_mpls', ethertype: a.ethertype };
+    case 'nx_pop_mpls': return { type: 'pop_mpls', ethertype: a.ethertype };
+    case 'nx_set_mpls_ttl': return { type: 'set_mpls_ttl', value: a.ttl };
+    case 'nx_dec_mpls_ttl': return { type: 'dec_mpls_ttl' };
+    case 'nx_set_mpls_label': return { type: 'set_mpls_label', value: a.label };
+    case 'nx_set_mpls_tc': return { type: 'set_mpls_tc', value: a.tc };
+    case 'nx_group': return { type: 'group', group: a.group_id };
+    case 'output_trunc': return { type: 'output_trunc', port: a.port, max_len: a.max_len };
+    case 'sample': return { ...a, type: 'sample', sampling_port: OFPP.NONE, direction: 0, raw: 1 };
+    case 'sample2': return { ...a, type: 'sample', direction: 0, raw: 2 };
+    case 'sample3': return { ...a, type: 'sample', raw: 3 };
     case 'write_metadata_nx': return { type: 'write_metadata', value: a.metadata, mask: a.mask };
     case 'conjunction': return { type: 'conjunction', id: a.id, clause: a.clause + 1, n_clauses: a.n_clauses };
     case 'output_reg': return { type: 'output_reg', src: subfieldOfsNbits(a.src, a.ofs_nbits), max_len: a.max_len };
@@ -551,7 +582,16 @@ export function actionToWire(a: TextAction, p: Protocol): Act[] {
     case 'output': return [{ type: 'output', port: port32(a.port, v), max_len: a.max_len }];
     case 'controller': {
       const reason = a.reason === undefined ? 1 : indexOf(PACKET_IN_REASONS, a.reason, 'controller reason');
-      if (a.userdata !== undefined || a.pause) unsupported(a, p);
+      if (a.userdata?.length || a.pause || a.meter_id || a.v2) {
+        const props: Record<string, unknown>[] = [];
+        if (a.max_len !== 0xffff) props.push({ type: NXAC2PT.MAX_LEN, value: a.max_len });
+        if (a.id !== 0) props.push({ type: NXAC2PT.CONTROLLER_ID, value: a.id });
+        if (reason !== 1) props.push({ type: NXAC2PT.REASON, value: reason });
+        if (a.userdata?.length) props.push({ type: NXAC2PT.USERDATA, data: a.userdata });
+        if (a.pause) props.push({ type: NXAC2PT.PAUSE });
+        if (a.meter_id) props.push({ type: NXAC2PT.METER_ID, value: a.meter_id });
+        return [{ type: 'controller2', properties: props }];
+      }
       if (reason === 1 && a.id === 0) return [{ type: 'output', port: port32(OFPP.CONTROLLER, v), max_len: a.max_len }];
       return [{ type: 'controller', max_len: a.max_len, controller_id: a.id, reason }];
     }
@@ -577,17 +617,19 @@ export function actionToWire(a: TextAction, p: Protocol): Act[] {
     case 'dec_ttl':
       if (a.ids.length) return [{ type: 'dec_ttl_cnt_ids', cnt_ids: a.ids }];
       return [{ type: std ? 'nx_dec_ttl' : 'dec_nw_ttl' }];
-    case 'push_mpls': case 'pop_mpls': return std ? unsupported(a, p) : [{ type: a.type, ethertype: a.ethertype }];
-    case 'set_mpls_ttl': return std ? unsupported(a, p) : [{ type: 'set_mpls_ttl', mpls_ttl: a.value }];
-    case 'set_mpls_label': case 'set_mpls_tc':
-      return std ? unsupported(a, p) : [{ type: 'set_field', field: { field: a.type === 'set_mpls_label' ? 'mpls_label' : 'mpls_tc', value: BigInt(a.value) } }];
-    case 'dec_mpls_ttl': return std ? unsupported(a, p) : [{ type: 'dec_mpls_ttl' }];
+    case 'push_mpls': case 'pop_mpls': return [{ type: std ? `nx_${a.type}` : a.type, ethertype: a.ethertype }];
+    case 'set_mpls_ttl': return [std ? { type: 'nx_set_mpls_ttl', ttl: a.value } : { type: 'set_mpls_ttl', mpls_ttl: a.value }];
+    case 'set_mpls_label':
+      return [std ? { type: 'nx_set_mpls_label', label: a.value } : { type: 'set_field', field: { field: 'mpls_label', value: BigInt(a.value) } }];
+    case 'set_mpls_tc':
+      return [std ? { type: 'nx_set_mpls_tc', tc: a.value } : { type: 'set_field', field: { field: 'mpls_tc', value: BigInt(a.value) } }];
+    case 'dec_mpls_ttl': return [{ type: std ? 'nx_dec_mpls_ttl' : 'dec_mpls_ttl' }];
     case 'exit': case 'pop_queue': case 'ct_clear': return [{ type: a.type }];
     case 'set_field': return setFieldToWire(a, v);
     case 'move':
       return [{ type: 'reg_move', n_bits: a.src.n_bits, src_ofs: a.src.ofs, dst_ofs: a.dst.ofs, src: subfieldHeader(a.src), dst: subfieldHeader(a.dst) }];
     case 'set_queue': return [{ type: std ? 'nx_set_queue' : 'set_queue', queue_id: a.queue }];
-    case 'group': return std ? unsupported(a, p) : [{ type: 'group', group_id: a.group }];
+    case 'group': return [std ? { type: 'nx_group', group_id: a.group } : { type: 'group', group_id: a.group }];
     case 'meter': return v >= 6 ? [{ type: 'meter', meter_id: a.meter }] : unsupported(a, p);
     case 'resubmit':
       if (a.ct) return [{ type: 'resubmit_table_ct', in_port: a.port, table: a.table ?? 0xff }];
@@ -617,6 +659,13 @@ export function actionToWire(a: TextAction, p: Protocol): Act[] {
     case 'nat': return [{ type: 'nat', ...parseNat(a.text) }];
     case 'fin_timeout': return [{ type: 'fin_timeout', fin_idle_timeout: a.idle, fin_hard_timeout: a.hard }];
     case 'clone': return [{ type: 'clone', actions: actionsToWire(a.actions, p) }];
+    case 'output_trunc': return [{ type: 'output_trunc', port: a.port, max_len: a.max_len }];
+    case 'sample': {
+      const base = { probability: a.probability, collector_set_id: a.collector_set_id, obs_domain_id: a.obs_domain_id, obs_point_id: a.obs_point_id };
+      if (a.raw === 3 || a.direction !== 0) return [{ type: 'sample3', ...base, sampling_port: a.sampling_port, direction: a.direction }];
+      if (a.raw === 2 || a.sampling_port !== OFPP.NONE) return [{ type: 'sample2', ...base, sampling_port: a.sampling_port, direction: 0 }];
+      return [{ type: 'sample', ...base }];
+    }
     case 'ct': {
       let zone_src = 0;
       let zone = 0;
