@@ -76,7 +76,7 @@ export class Connmgr implements ConnOwner {
   /** Switch-wide OFPC_FRAG_* handling, set by SET_CONFIG. */
   fragHandling = 0;
   private readonly minProbe: number;
-  private readonly tlsFiles: TlsFiles | undefined;
+  private tlsFiles: TlsFiles | undefined;
   private allowed = DEFAULT_VERSIONS;
   private failMode: 'secure' | 'standalone' = 'standalone';
   /** Configured controllers by target (primary and service), plus the management service. */
@@ -155,6 +155,11 @@ export class Connmgr implements ConnOwner {
   // ------------------------------------------------------------ configuration
 
   /** Makes the configured controllers these (same target: kept, connection not dropped). */
+  /** The key, certificate and CA certificate for ssl:/pssl: targets (the database's SSL table); takes effect on the next connection. */
+  setPki(pki: ConnmgrOptions['pki'] | undefined): void {
+    this.tlsFiles = pki ? { privateKey: pki.privateKey, certificate: pki.certificate, caCert: pki.caCert } : undefined;
+  }
+
   setControllers(list: ControllerConfig[]): void {
     const wanted = new Map<string, ControllerConfig>();
     for (const c of list) {

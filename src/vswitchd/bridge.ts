@@ -4,25 +4,29 @@
 // facts, datapath_id, cur_cfg) in one transaction. Every step compares wanted
 // with actual state, so running it twice changes nothing the second time.
 //
-// OpenFlow (ofproto) is not here yet: a bridge is its ports, their netdevs and
-// their OpenFlow numbers.
+// Each bridge is an OpenFlow switch (src/ofproto); its OpenFlow settings are
+// applied by bridge-ofproto.ts.
 import type { Datum, Idl, IdlOptions, IdlRow, IdlTxn } from '../db/index.js';
 import { makeDatum } from '../db/index.js';
 import { vlogModule } from '../lib/vlog.js';
 import type { Netdev, NetdevRegistry } from '../netdev/index.js';
 import { NetdevError, formatMac, parseMac } from '../netdev/index.js';
 import type { Coverage } from '../lib/index.js';
+import { Ofproto, type PacketPipeline } from '../ofproto/index.js';
+import { configureOfproto, writeControllerStatus } from './bridge-ofproto.js';
 import { OFPP_LOCAL, OfportAllocator, validOfport } from './ofport.js';
 
 const log = vlogModule('bridge');
 
 /** Columns the switch reads: a change to any of them means reconfigure. */
 const CONFIG_COLUMNS: Record<string, string[]> = {
-  Open_vSwitch: ['bridges', 'next_cfg', 'other_config'],
-  Bridge: ['name', 'datapath_type', 'ports', 'controller', 'other_config', 'fail_mode'],
+  Open_vSwitch: ['bridges', 'next_cfg', 'other_config', 'ssl'],
+  SSL: ['private_key', 'certificate', 'ca_cert', 'bootstrap_ca_cert'],
+  Bridge: ['name', 'datapath_type', 'ports', 'controller', 'other_config', 'fail_mode', 'protocols', 'flow_tables'],
   Port: ['name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'mac', 'other_config'],
   Interface: ['name', 'type', 'options', 'ofport_request', 'mtu_request', 'other_config'],
-  Controller: ['target'],
+  Controller: ['target', 'max_backoff', 'inactivity_probe', 'connection_mode', 'controller_rate_limit', 'controller_burst_limit'],
+  Flow_Table: ['name', 'flow_limit', 'overflow_policy', 'groups'],
 };
 
 /** Columns the switch writes (OVS's omit_alert columns): monitored, so writes send only differences. */
@@ -32,7 +36,9 @@ const STATUS_COLUMNS: Record<string, string[]> = {
   Port: [],
   Interface: ['ofport', 'error', 'admin_state', 'link_state', 'link_resets', 'link_speed', 'duplex', 'mac_in_use',
     'mtu', 'ifindex', 'statistics', 'status'],
-  Controller: [],
+  Controller: ['is_connected', 'role', 'status'],
+  Flow_Table: [],
+  SSL: [],
 };
 
 /** What the switch's IDL monitors. */
@@ -173,6 +179,7 @@ interface Bridge {
   /** Written back as Bridge.datapath_id. */
   datapathId: bigint | null;
   wantedPorts: Map<string, PortCfg>;
+  ofproto: Ofproto;
 }
 
 export interface SwitchOptions {
@@ -181,6 +188,12 @@ export interface SwitchOptions {
   coverage: Coverage;
   /** Datapath types to advertise in Open_vSwitch.datapath_types. */
   datapathTypes: string[];
+  /** Where <bridge>.mgmt and <bridge>.snoop go. */
+  rundir: string;
+  /** Runs packets through a bridge's OpenFlow pipeline (src/xlate). */
+  pipeline?: PacketPipeline;
+  /** Software version for OpenFlow DESC replies. */
+  version?: string;
 }
 
 export interface ReconfigureResult {
@@ -199,6 +212,9 @@ export class Switch {
   private readonly registry: NetdevRegistry;
   private readonly coverage: Coverage;
   private readonly datapathTypes: string[];
+  private readonly rundir: string;
+  private readonly pipeline: PacketPipeline | undefined;
+  private readonly version: string;
   private readonly bridges = new Map<string, Bridge>();
   /** Interface name -> the bridge holding it: a device can be on one bridge only. */
   private readonly ifaceOwner = new Map<string, Bridge>();
@@ -211,6 +227,9 @@ export class Switch {
     this.registry = opts.registry;
     this.coverage = opts.coverage;
     this.datapathTypes = [...opts.datapathTypes].sort();
+    this.rundir = opts.rundir;
+    this.pipeline = opts.pipeline;
+    this.version = opts.version ?? '0.0.0';
     for (const c of ['bridge_reconfigure', 'netdev_open', 'netdev_open_failed', 'iface_status_update', 'iface_stats_refresh']) {
       this.coverage.define(c);
     }
@@ -226,6 +245,16 @@ export class Switch {
     let n = 0;
     for (const br of this.bridges.values()) n += br.ifaces.size;
     return n;
+  }
+
+  /** The OpenFlow switch of a bridge (unixctl commands). */
+  ofproto(name: string): Ofproto | undefined {
+    return this.bridges.get(name)?.ofproto;
+  }
+
+  /** Every bridge's OpenFlow switch, by bridge name. */
+  ofprotos(): Map<string, Ofproto> {
+    return new Map([...this.bridges.values()].map((b) => [b.name, b.ofproto]));
   }
 
   /** For tests and unixctl: bridge -> (interface -> ofport). */
@@ -274,12 +303,30 @@ export class Switch {
     return p;
   }
 
+  /** Writes Controller connection facts that changed; `full` also refreshes the status maps. */
+  refreshControllers(full = false): Promise<void> {
+    return this.enqueue(async () => {
+      if (!this.idl.isConnected || !this.idl.hasLock) return;
+      const txn = this.idl.txn();
+      let wrote = false;
+      for (const br of this.bridges.values()) {
+        const row = this.idl.row('Bridge', br.uuid);
+        if (row && writeControllerStatus(this.idl, row, br.ofproto, txn, full)) wrote = true;
+      }
+      if (wrote) await txn.commit();
+    });
+  }
+
   /** Writes every interface's counters (OVS does this about every 5 seconds). */
   refreshStats(): Promise<void> {
     return this.enqueue(async () => {
       if (!this.idl.isConnected || !this.idl.hasLock) return;
       const txn = this.idl.txn();
-      for (const br of this.bridges.values()) for (const iface of br.ifaces.values()) this.writeIfaceStats(txn, iface);
+      for (const br of this.bridges.values()) {
+        for (const iface of br.ifaces.values()) this.writeIfaceStats(txn, iface);
+        const row = this.idl.row('Bridge', br.uuid);
+        if (row) writeControllerStatus(this.idl, row, br.ofproto, txn, true);
+      }
       this.coverage.inc('iface_stats_refresh');
       await txn.commit();
     });
@@ -323,7 +370,10 @@ export class Switch {
       this.addPorts(br, txn, false);
     }
     for (const br of this.bridges.values()) {
-      this.configureDatapathId(br, this.idl.row('Bridge', br.uuid)!, txn);
+      const brRow = this.idl.row('Bridge', br.uuid)!;
+      this.configureDatapathId(br, brRow, txn);
+      br.ofproto.datapathId = br.datapathId ?? 0n;
+      configureOfproto(this.idl, brRow, br.ofproto);
       for (const port of br.ports.values()) {
         for (const iface of port.ifaces) {
           const row = iface.cfg.uuid ? this.idl.row('Interface', iface.cfg.uuid) : undefined;
@@ -367,7 +417,13 @@ export class Switch {
     }
     for (const [name, row] of wanted) {
       if (this.bridges.has(name)) continue;
+      const ofproto = new Ofproto({
+        name, datapathId: 0n, rundir: this.rundir, ...(this.pipeline ? { pipeline: this.pipeline } : {}),
+        desc: { sw: this.version, dp: smap(row, 'other_config').get('dp-desc') ?? 'None' },
+      });
+      ofproto.start().catch((e: unknown) => log.err(`bridge ${name}: ${e instanceof Error ? e.message : String(e)}`));
       this.bridges.set(name, {
+        ofproto,
         name,
         uuid: row.uuid,
         datapathType: normalizeDatapathType(str(row, 'datapath_type')),
@@ -522,7 +578,11 @@ export class Switch {
     port.ifaces.push(iface);
     br.ifaces.set(icfg.name, iface);
     this.ifaceOwner.set(icfg.name, br);
-    netdev.on('change', () => void this.refreshStatus());
+    br.ofproto.addPort(ofport, icfg.name, netdev);
+    netdev.on('change', () => {
+      br.ofproto.portChanged(iface.ofport);
+      void this.refreshStatus();
+    });
     log.info(`bridge ${br.name}: added interface ${icfg.name} on port ${ofport}`);
     return null;
   }
@@ -555,6 +615,7 @@ export class Switch {
     iface.port.ifaces = iface.port.ifaces.filter((i) => i !== iface);
     if (iface.port.ifaces.length === 0) br.ports.delete(iface.port.name);
     if (iface.ofport !== OFPP_LOCAL) br.ofports.release(iface.ofport);
+    br.ofproto.removePort(iface.ofport);
     iface.netdev.removeAllListeners('change');
     this.registry.close(iface.netdev);
     log.info(`bridge ${br.name}: deleted interface ${iface.name} on port ${iface.ofport}`);
@@ -563,6 +624,7 @@ export class Switch {
   private destroyBridge(br: Bridge): void {
     for (const iface of [...br.ifaces.values()]) this.destroyIface(iface);
     this.bridges.delete(br.name);
+    br.ofproto.close().catch((e: unknown) => log.err(`bridge ${br.name}: ${e instanceof Error ? e.message : String(e)}`));
     log.info(`bridge ${br.name}: deleted`);
   }
 

@@ -15,12 +15,15 @@ import { vlogModule } from '../lib/vlog.js';
 import type { DummyLevel } from '../netdev/index.js';
 import { NetdevRegistry, registerDummyClasses, registerDummyCommands } from '../netdev/index.js';
 import { Switch, switchTableSelection } from './bridge.js';
+import { registerBridgeCommands } from './commands.js';
 import { Coverage, walkOptions } from '../lib/index.js';
 
 const PROGRAM = 'tsw-vswitchd';
 const log = vlogModule('vswitchd');
 /** How often interface counters are written back, as in OVS. */
 const STATS_INTERVAL_MS = 5000;
+/** How often controller connection state (is_connected, role) is checked for changes. */
+const CONTROLLER_STATUS_INTERVAL_MS = 1000;
 /**
  * Port types a full tsw will have (OVS's list less "patch"): the dummy class
  * stands in for all of them under --enable-dummy=override.
@@ -147,7 +150,7 @@ async function run(argv: string[]): Promise<void> {
       : undefined,
     log: (m) => log.info(m),
   });
-  const sw = new Switch({ idl, registry, coverage, datapathTypes });
+  const sw = new Switch({ idl, registry, coverage, datapathTypes, rundir: rundir(), version: version() });
 
   // The main loop: every database change (or gaining the lock) may mean new configuration.
   let reconfiguring = false;
@@ -182,6 +185,8 @@ async function run(argv: string[]): Promise<void> {
     void sw.reconfigure(true).then(() => undefined, () => undefined);
   });
   setInterval(() => void sw.refreshStats().catch(() => undefined), STATS_INTERVAL_MS).unref();
+  setInterval(() => void sw.refreshControllers().catch(() => undefined), CONTROLLER_STATUS_INTERVAL_MS).unref();
+  registerBridgeCommands(ctl, { ofprotos: () => sw.ofprotos(), registry });
 
   if (args.dummy !== null) registerDummyCommands(ctl, registry, () => sw.refreshStatus());
 

@@ -1,0 +1,8 @@
+// Flows: the flat key of a packet's fields (OVS's struct flow), extraction
+// from frames, composing frames from flow text, rewriting frames after the
+// pipeline changed fields, and printing. Sits just above src/openflow.
+export {
+  FLOW_WORDS, newFlowKey, getField, setField, hasField, fieldBits, matchToKeyMask, keyMaskToMatch, fieldWord, fieldSlot,
+} from './key.js';
+export { extractFlow, composePacket, applyFlowToPacket, fixChecksums } from './packet.js';
+export { formatFlow, flowMatch } from './format.js';

@@ -1,0 +1,158 @@
+// One OpenFlow flow entry (OVS's struct rule) and the wire forms it takes in
+// replies: flow statistics of every version, NXST_FLOW, FLOW_REMOVED, and
+// the flow-monitor updates.
+
+import {
+  actionsToWire, instructionsToWire, oxmNames, protocolOfVersion,
+  type Match, type TextAction, type OfMessage, type FlowStats, type NxFlowStats,
+} from '../openflow/index.js';
+import type { ClsRule } from './classifier.js';
+import { FF } from './flow-mod.js';
+
+/** OFPRR_*: why a flow went away. */
+export const REMOVED_REASON = { IDLE_TIMEOUT: 0, HARD_TIMEOUT: 1, DELETE: 2, GROUP_DELETE: 3, METER_DELETE: 4, EVICTION: 5 } as const;
+
+/** Fields OF1.0's fixed ofp_match can carry: the rest is dropped when a flow is reported in plain OF1.0. */
+const OF10_FIELDS = new Set([
+  'in_port', 'eth_src', 'eth_dst', 'vlan_tci', 'eth_type', 'nw_tos', 'nw_proto', 'ip_src', 'ip_dst', 'arp_spa', 'arp_tpa', 'arp_op',
+  'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'icmp_type', 'icmp_code', 'sctp_src', 'sctp_dst',
+]);
+
+export function of10Subset(m: Match): Match {
+  const out: Record<string, { value: bigint; mask?: bigint }> = {};
+  for (const [k, v] of Object.entries(m)) if (OF10_FIELDS.has(k)) out[k] = v;
+  return out;
+}
+
+/** Milliseconds on a monotonic clock. */
+export function nowMs(): number {
+  return performance.now();
+}
+
+function duration(since: number, now: number): { duration_sec: number; duration_nsec: number } {
+  const ms = Math.max(0, now - since);
+  const sec = Math.floor(ms / 1000);
+  return { duration_sec: sec, duration_nsec: Math.floor((ms - sec * 1000) * 1e6) };
+}
+
+export class Rule implements ClsRule {
+  packets = 0;
+  bytes = 0;
+  /** Last time a packet hit it (monotonic ms); idle timeouts and idle_age count from here. */
+  used: number;
+  /** Last add/modify time (hard_age). */
+  modified: number;
+  /** Set once removed from its table, so late references (packet-outs in flight) see it is gone. */
+  removed = false;
+
+  constructor(
+    readonly tableId: number,
+    readonly priority: number,
+    readonly value: Uint32Array,
+    readonly mask: Uint32Array,
+    /** Canonical match (the rule's minimask in NXM names), as replies print it. */
+    readonly match: Match,
+    public cookie: bigint,
+    public actions: readonly TextAction[],
+    readonly idleTimeout: number,
+    readonly hardTimeout: number,
+    readonly importance: number,
+    readonly flags: number,
+    readonly created: number,
+  ) {
+    this.used = created;
+    this.modified = created;
+  }
+
+  get sendFlowRemoved(): boolean {
+    return (this.flags & FF.SEND_FLOW_REM) !== 0;
+  }
+
+  /** Monotonic ms at which it expires, or Infinity. */
+  expiry(): { at: number; reason: number } | null {
+    let best: { at: number; reason: number } | null = null;
+    if (this.hardTimeout) best = { at: this.modified + this.hardTimeout * 1000, reason: REMOVED_REASON.HARD_TIMEOUT };
+    if (this.idleTimeout) {
+      const at = this.used + this.idleTimeout * 1000;
+      if (!best || at < best.at) best = { at, reason: REMOVED_REASON.IDLE_TIMEOUT };
+    }
+    return best;
+  }
+
+  /** A flow-stats entry in `version`'s form; `nx` gives the NXST_FLOW form (OF1.0 + NXM). */
+  statsEntry(version: number, now: number, nx: boolean): FlowStats | NxFlowStats {
+    const d = duration(this.created, now);
+    const packet_count = BigInt(this.flags & FF.NO_PKT_COUNTS ? -1 : this.packets) & 0xffffffffffffffffn;
+    const byte_count = BigInt(this.flags & FF.NO_BYT_COUNTS ? -1 : this.bytes) & 0xffffffffffffffffn;
+    const common = { table_id: this.tableId, ...d, priority: this.priority, idle_timeout: this.idleTimeout, hard_timeout: this.hardTimeout, cookie: this.cookie };
+    if (version === 1 && nx) {
+      const age = (t: number) => Math.min(0xffff, Math.floor((now - t) / 1000) + 1);
+      return {
+        ...common, idle_age: age(this.used), hard_age: this.modified === this.created ? 0 : age(this.modified),
+        packet_count, byte_count, match: this.match, actions: actionsToWire(this.actions, 'NXM'),
+      } as unknown as NxFlowStats;
+    }
+    if (version === 1) {
+      return { ...common, match: of10Subset(this.match), packet_count, byte_count, actions: actionsToWire(this.actions, 'OpenFlow10') } as unknown as FlowStats;
+    }
+    const p = protocolOfVersion(version);
+    const match = oxmNames(this.match);
+    const instructions = instructionsToWire(this.actions, p);
+    if (version >= 6) {
+      const ms = Math.max(0, now - this.created);
+      const idleMs = Math.max(0, now - this.used);
+      const oxs = (x: number) => (BigInt(Math.floor(x / 1000)) << 32n) | BigInt(Math.floor((x % 1000) * 1e6));
+      return {
+        table_id: this.tableId, priority: this.priority, idle_timeout: this.idleTimeout, hard_timeout: this.hardTimeout,
+        flags: this.flags, importance: this.importance, cookie: this.cookie, match,
+        stats: { duration: oxs(ms), idle_time: oxs(idleMs), packet_count, byte_count }, instructions,
+      } as unknown as FlowStats;
+    }
+    return {
+      ...common, flags: this.flags, ...(version >= 5 ? { importance: this.importance } : {}), packet_count, byte_count, match, instructions,
+    } as unknown as FlowStats;
+  }
+
+  /** The FLOW_REMOVED a connection gets (`nx`: NXT_FLOW_REMOVED for an OF1.0 connection using NXM). */
+  removedMessage(version: number, reason: number, now: number, nx: boolean, xid = 0): OfMessage {
+    const d = duration(this.created, now);
+    const packet_count = BigInt(this.packets);
+    const byte_count = BigInt(this.bytes);
+    if (version === 1) {
+      if (nx) {
+        return {
+          version, xid, kind: 'NXT_FLOW_REMOVED',
+          body: { cookie: this.cookie, priority: this.priority, reason, table_id: this.tableId, ...d, idle_timeout: this.idleTimeout, packet_count, byte_count, match: this.match },
+        } as unknown as OfMessage;
+      }
+      return {
+        version, xid, kind: 'FLOW_REMOVED',
+        body: { match: of10Subset(this.match), cookie: this.cookie, priority: this.priority, reason, ...d, idle_timeout: this.idleTimeout, packet_count, byte_count },
+      } as unknown as OfMessage;
+    }
+    const match = oxmNames(this.match);
+    if (version >= 6) {
+      const ms = Math.max(0, now - this.created);
+      const oxs = (x: number) => (BigInt(Math.floor(x / 1000)) << 32n) | BigInt(Math.floor((x % 1000) * 1e6));
+      return {
+        version, xid, kind: 'FLOW_REMOVED',
+        body: {
+          table_id: this.tableId, reason, priority: this.priority, idle_timeout: this.idleTimeout, hard_timeout: this.hardTimeout,
+          cookie: this.cookie, match, stats: { duration: oxs(ms), packet_count, byte_count },
+        },
+      } as unknown as OfMessage;
+    }
+    return {
+      version, xid, kind: 'FLOW_REMOVED',
+      body: {
+        cookie: this.cookie, priority: this.priority, reason, table_id: this.tableId, ...d, idle_timeout: this.idleTimeout,
+        hard_timeout: this.hardTimeout, packet_count, byte_count, match,
+      },
+    } as unknown as OfMessage;
+  }
+}
+
+/** Actions in the wire form of a version (OF1.0: plain actions; later: instructions). */
+export function wireActions(list: readonly TextAction[], version: number): unknown {
+  return version === 1 ? actionsToWire(list, 'OpenFlow10') : instructionsToWire(list, protocolOfVersion(version));
+}

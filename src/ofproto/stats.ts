@@ -1,0 +1,137 @@
+// Multipart (statistics) requests: every kind a switch answers, in the
+// reply form of the connection's version, split into MORE-flagged parts
+// when a reply outgrows one message.
+
+import {
+  OfError, OFPMPF_REQ_MORE, splitMultipartReply, port11To10,
+  type MessageOf, type MultipartReply, type OfMessage, type MultipartRequest,
+} from '../openflow/index.js';
+import type { OfConn } from './connmgr.js';
+import { decodeFlowStatsRequest, port16, TABLE_ALL, N_TABLES } from './flow-mod.js';
+import type { Ofproto } from './ofproto.js';
+import { port32 } from './ofproto.js';
+import { nowMs } from './rule.js';
+import { tableFeatures } from './table-features.js';
+
+/** OFPP_ANY / OFPP_NONE in the switch's 16-bit space. */
+const PORT_ANY = 0xffff;
+
+function reply(conn: OfConn, req: MessageOf<'MULTIPART_REQUEST'>, body: MultipartReply): void {
+  const parts = splitMultipartReply(body, conn.version);
+  for (const p of parts) conn.send({ version: conn.version, xid: req.xid, kind: 'MULTIPART_REPLY', body: p } as OfMessage);
+}
+
+function list(stat: MultipartReply['stat'], entries: unknown[]): MultipartReply {
+  return { stat, flags: 0, body: { entries } } as MultipartReply;
+}
+
+/** A port number in a request: OF1.0's 16 bits as they are, OF1.1+ converted (unknown reserved ports are BAD_PORT). */
+function reqPort(p: number, version: number): number {
+  if (version === 1) return p;
+  const q = port11To10(p);
+  if (q === undefined) throw new OfError('OFPBRC_BAD_PORT', `port ${p}`);
+  return q;
+}
+
+export function handleMultipart(of: Ofproto, conn: OfConn, msg: MessageOf<'MULTIPART_REQUEST'>): void {
+  const v = conn.version;
+  const req: MultipartRequest = msg.body;
+  // Parts of a split request (only TABLE_FEATURES is ever split) are answered once the last arrives.
+  if (req.flags & OFPMPF_REQ_MORE) return;
+  const now = nowMs();
+  switch (req.stat) {
+    case 'DESC':
+      reply(conn, msg, {
+        stat: 'DESC', flags: 0,
+        body: { mfr_desc: of.desc.mfr, hw_desc: of.desc.hw, sw_desc: of.desc.sw, serial_num: of.desc.serial, dp_desc: of.desc.dp },
+      });
+      return;
+    case 'FLOW':
+    case 'NX_FLOW': {
+      const nx = req.stat === 'NX_FLOW';
+      const q = decodeFlowStatsRequest(req.body, v, nx);
+      const entries = of.queryRules(q).map((r) => r.statsEntry(v, now, nx));
+      reply(conn, msg, list(req.stat, entries));
+      return;
+    }
+    case 'AGGREGATE':
+    case 'NX_AGGREGATE': {
+      const q = decodeFlowStatsRequest(req.body, v, req.stat === 'NX_AGGREGATE');
+      let packets = 0n;
+      let bytes = 0n;
+      let flows = 0;
+      for (const r of of.queryRules(q)) {
+        flows++;
+        if (!(r.flags & 8)) packets += BigInt(r.packets);
+        if (!(r.flags & 16)) bytes += BigInt(r.bytes);
+      }
+      const body = v >= 6
+        ? { stats: { flow_count: BigInt(flows), packet_count: packets, byte_count: bytes } }
+        : { packet_count: packets, byte_count: bytes, flow_count: flows };
+      reply(conn, msg, { stat: req.stat, flags: 0, body } as MultipartReply);
+      return;
+    }
+    case 'TABLE': {
+      const entries = of.tables.map((t) => (v === 1
+        ? {
+          table_id: t.id, name: t.name ?? (t.id === 0 ? 'classifier' : `table${t.id}`), wildcards: 0x3fffff, max_entries: t.maxFlows,
+          active_count: t.count, lookup_count: BigInt(t.lookups), matched_count: BigInt(t.matches),
+        }
+        : { table_id: t.id, active_count: t.count, lookup_count: BigInt(t.lookups), matched_count: BigInt(t.matches) }));
+      reply(conn, msg, list('TABLE', entries));
+      return;
+    }
+    case 'TABLE_FEATURES':
+      reply(conn, msg, list('TABLE_FEATURES', of.tables.map((t) => tableFeatures(t, v))));
+      return;
+    case 'TABLE_DESC':
+      reply(conn, msg, list('TABLE_DESC', of.tables.map((t) => ({ table_id: t.id, config: t.modConfig, properties: [] }))));
+      return;
+    case 'PORT_STATS': {
+      const p = reqPort((req.body as { port_no: number }).port_no, v);
+      const ports = [...of.ports.values()].filter((x) => p === PORT_ANY || p === x.ofport).sort((a, b) => a.ofport - b.ofport);
+      if (p !== PORT_ANY && ports.length === 0 && v > 1) throw new OfError('OFPBRC_BAD_PORT', `no port ${p}`);
+      reply(conn, msg, list('PORT_STATS', ports.map((x) => x.stats(v, port32))));
+      return;
+    }
+    case 'PORT_DESC': {
+      const body = req.body as { port_no?: number };
+      const p = body.port_no === undefined ? PORT_ANY : reqPort(body.port_no, v);
+      const ports = [...of.ports.values()].filter((x) => p === PORT_ANY || p === x.ofport).sort((a, b) => a.ofport - b.ofport);
+      reply(conn, msg, list('PORT_DESC', ports.map((x) => x.describe(v, port32))));
+      return;
+    }
+    case 'QUEUE_STATS': {
+      const p = reqPort((req.body as { port_no: number }).port_no, v);
+      if (p !== PORT_ANY && p !== 0xfffc && !of.ports.has(p)) throw new OfError('OFPQOFC_BAD_PORT', `no port ${p}`);
+      // No port has queues configured (QoS is not part of the switch yet): an empty list, as OVS sends then.
+      reply(conn, msg, list('QUEUE_STATS', []));
+      return;
+    }
+    case 'QUEUE_DESC':
+      reply(conn, msg, list('QUEUE_DESC', []));
+      return;
+    case 'GROUP':
+      reply(conn, msg, list('GROUP', of.groups.statsReply(req.body, v)));
+      return;
+    case 'GROUP_DESC':
+      reply(conn, msg, list('GROUP_DESC', of.groups.descReply(req.body, v)));
+      return;
+    case 'GROUP_FEATURES':
+      reply(conn, msg, { stat: 'GROUP_FEATURES', flags: 0, body: of.groups.featuresReply(v) } as MultipartReply);
+      return;
+    case 'METER':
+      reply(conn, msg, list('METER', of.meters.statsReply(req.body, v)));
+      return;
+    case 'METER_CONFIG':
+      reply(conn, msg, list('METER_CONFIG', of.meters.configReply(req.body, v)));
+      return;
+    case 'METER_FEATURES':
+      reply(conn, msg, { stat: 'METER_FEATURES', flags: 0, body: of.meters.featuresReply(v) } as MultipartReply);
+      return;
+    default:
+      throw new OfError('OFPBRC_BAD_STAT', `${req.stat} statistics are not available`);
+  }
+}
+
+export { TABLE_ALL, N_TABLES, port16 };

@@ -1,0 +1,79 @@
+// The switch's unixctl commands about bridges and their OpenFlow state
+// (ofproto/list, bridge/dump-flows, netdev-dummy/receive, ...), in the
+// output formats of ovs-vswitchd.
+
+import { UnixctlError, type UnixctlServer } from '../lib/unixctl.js';
+import { DummyNetdev, type NetdevRegistry } from '../netdev/index.js';
+import { formatActions, formatWireMatch, parseFlow } from '../openflow/index.js';
+import { composePacket } from '../flow/index.js';
+import type { Ofproto } from '../ofproto/index.js';
+
+export interface CommandContext {
+  ofprotos(): Map<string, Ofproto>;
+  registry: NetdevRegistry;
+}
+
+function bridgeOf(ctx: CommandContext, name: string): Ofproto {
+  const of = ctx.ofprotos().get(name);
+  if (!of) throw new UnixctlError(`${name}: unknown bridge`);
+  return of;
+}
+
+/** A frame given as hex digits (spaces allowed), or null when the text is not hex. */
+export function hexFrame(text: string): Uint8Array | null {
+  const t = text.replace(/\s+/g, '');
+  if (!/^([0-9a-fA-F]{2})+$/.test(t)) return null;
+  return Uint8Array.from(t.match(/../g)!.map((h) => parseInt(h, 16)));
+}
+
+/** A frame from OVS's packet argument: hex bytes, or a flow description to compose one from. */
+export function frameFromArgument(text: string): Uint8Array {
+  const hex = hexFrame(text);
+  if (hex) return hex;
+  let match;
+  try {
+    match = parseFlow(text.includes('actions') ? text : `${text},actions=drop`).match;
+  } catch (e) {
+    throw new UnixctlError(`${e instanceof Error ? e.message : String(e)}`);
+  }
+  return composePacket(match);
+}
+
+export function registerBridgeCommands(ctl: UnixctlServer, ctx: CommandContext): void {
+  ctl.register('ofproto/list', '', 0, 0, () => [...ctx.ofprotos().keys()].sort().map((n) => `${n}\n`).join(''));
+
+  ctl.register('bridge/dump-flows', '[--offload-stats] bridge', 1, 2, (args) => {
+    const of = bridgeOf(ctx, args[args.length - 1]!);
+    const now = performance.now();
+    let out = '';
+    for (const t of of.tables) {
+      for (const r of t.sortedRules()) {
+        const table = r.tableId ? `table_id=${r.tableId}, ` : '';
+        out += `${table}duration=${Math.floor((now - r.created) / 1000)}s, n_packets=${r.packets}, n_bytes=${r.bytes}, `
+          + `${formatWireMatch(r.match, r.priority)},actions=${formatActions(r.actions, 'OpenFlow10')}\n`;
+      }
+    }
+    return out;
+  });
+
+  ctl.register('netdev-dummy/receive', 'name [--qid queue_id] packet|flow [--len packet_len]...', 2, Number.MAX_SAFE_INTEGER, (args) => {
+    const dev = ctx.registry.byName(args[0]!);
+    if (!(dev instanceof DummyNetdev)) throw new UnixctlError(`no such dummy netdev named ${args[0]}`);
+    let i = 1;
+    if (args[i] === '--qid') i += 2;
+    for (; i < args.length; i++) {
+      const frame = frameFromArgument(args[i]!);
+      if (args[i + 1] === '--len') {
+        const n = Number(args[i + 2]);
+        if (!Number.isInteger(n) || n < frame.length) throw new UnixctlError(`bad packet length ${args[i + 2]}`);
+        const padded = new Uint8Array(n);
+        padded.set(frame);
+        dev.receive(padded);
+        i += 2;
+      } else {
+        dev.receive(frame);
+      }
+    }
+    return '';
+  });
+}
