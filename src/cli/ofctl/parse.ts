@@ -81,7 +81,7 @@ function l4SetFields(list: readonly TextAction[], proto: bigint | undefined): Te
   });
 }
 
-function encodeFlow(flow: TextFlow, bit: number, xid: number, fatal: Fatal): Uint8Array {
+export function encodeFlow(flow: TextFlow, bit: number, xid: number, fatal: Fatal): Uint8Array {
   const protocol = protocolOfBit(bit);
   const version = versionOfBit(bit);
   if (version === 2 || version === 3) fatal(`${protocolBitName(bit)} is not supported by tsw's codec`);

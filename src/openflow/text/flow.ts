@@ -155,13 +155,16 @@ const SET_FIELD_PREREQ: Readonly<Record<string, (dl: bigint | undefined, proto: 
 function checkSetFields(actions: readonly TextAction[], slots: FlowSlots): void {
   const dl = slots.get('dl_type')?.value;
   const proto = slots.get('nw_proto')?.value;
+  const tci = slots.get('vlan_tci');
+  // A push_vlan earlier in the list gives the packet a tag to set fields in (OVS's ofpacts_check follows the flow).
+  let vlanOk = !!tci && (tci.value & tci.mask & 0x1000n) !== 0n;
   for (const a of actions) {
+    if (a.type === 'push_vlan') vlanOk = true;
+    if (a.type === 'strip_vlan') vlanOk = false;
     if (a.type === 'write_actions' || a.type === 'clone') checkSetFields(a.actions, slots);
     if (a.type !== 'set_field' || a.load) continue;
     const name = a.field.name;
     if (name === 'ct_mark' || name === 'ct_label') fail('cannot set CT fields outside of ct action');
-    const tci = slots.get('vlan_tci');
-    const vlanOk = !!tci && (tci.value & tci.mask & 0x1000n) !== 0n;
     const ok = name === 'vlan_vid' || name === 'vlan_pcp' ? vlanOk : (SET_FIELD_PREREQ[name]?.(dl, proto) ?? true);
     if (!ok) fail('actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)');
   }
