@@ -154,12 +154,12 @@ export class Connmgr implements ConnOwner {
 
   // ------------------------------------------------------------ configuration
 
-  /** Makes the configured controllers these (same target: kept, connection not dropped). */
   /** The key, certificate and CA certificate for ssl:/pssl: targets (the database's SSL table); takes effect on the next connection. */
   setPki(pki: ConnmgrOptions['pki'] | undefined): void {
     this.tlsFiles = pki ? { privateKey: pki.privateKey, certificate: pki.certificate, caCert: pki.caCert } : undefined;
   }
 
+  /** Makes the configured controllers these (same target: kept, connection not dropped). */
   setControllers(list: ControllerConfig[]): void {
     const wanted = new Map<string, ControllerConfig>();
     for (const c of list) {

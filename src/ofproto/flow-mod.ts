@@ -105,6 +105,11 @@ function checkMatch(match: Match): Match {
   return canonicalMatch(match);
 }
 
+/** Table 254 is OVS's hidden internal table: it exists, but a flow_mod may not touch it (OVS: OFPBRC_EPERM). */
+function checkWritable(tableId: number): void {
+  if (tableId !== TABLE_ALL && tableId >= N_TABLES) throw new OfError('OFPBRC_EPERM', `table ${tableId} is the switch's internal table`);
+}
+
 /** Decodes any flow_mod message. `tableIdExt` is the connection's NXT_FLOW_MOD_TABLE_ID setting (OF1.0 only). */
 export function decodeFlowMod(msg: MessageOf<'FLOW_MOD'> | MessageOf<'NXT_FLOW_MOD'>, tableIdExt: boolean): OfFlowMod {
   const v = msg.version;
@@ -119,6 +124,7 @@ export function decodeFlowMod(msg: MessageOf<'FLOW_MOD'> | MessageOf<'NXT_FLOW_M
     const match = checkMatch(b.match);
     const actions = actionsFromWire(b.actions, v);
     checkConsistency(actions, match, v);
+    checkWritable(tableId);
     return {
       command, match, priority: b.priority, tableId, cookie: 0n, cookieMask: 0n, newCookie: b.cookie,
       idleTimeout: b.idle_timeout, hardTimeout: b.hard_timeout, importance: 0, flags: b.flags & 0x7,
@@ -130,7 +136,6 @@ export function decodeFlowMod(msg: MessageOf<'FLOW_MOD'> | MessageOf<'NXT_FLOW_M
   };
   const command = commandOf(b.command);
   if (command === 'add' && b.table_id === TABLE_ALL) throw new OfError('OFPFMFC_BAD_TABLE_ID', 'add to table 255');
-  if (b.table_id !== TABLE_ALL && b.table_id >= N_TABLES) throw new OfError('OFPBRC_BAD_TABLE_ID', `table ${b.table_id}`);
   const match = checkMatch(b.match);
   const actions = command === 'delete' || command === 'delete_strict' ? [] : instructionsFromWire(b.instructions, v);
   checkConsistency(actions, match, v);
@@ -138,6 +143,7 @@ export function decodeFlowMod(msg: MessageOf<'FLOW_MOD'> | MessageOf<'NXT_FLOW_M
   const flagMask = v >= 4 ? 0x1f : 0x7;
   if (b.flags & ~flagMask & 0xffff) throw new OfError('OFPFMFC_BAD_FLAGS', `flags 0x${b.flags.toString(16)}`);
   if (isAdd && b.cookie_mask !== 0n && b.cookie === COOKIE_KEEP) throw new OfError('OFPFMFC_BAD_COMMAND', 'add with the reserved cookie');
+  checkWritable(b.table_id);
   return {
     command, match, priority: b.priority, tableId: b.table_id, cookie: b.cookie, cookieMask: isAdd ? 0n : b.cookie_mask,
     newCookie: isAdd ? b.cookie : COOKIE_KEEP, idleTimeout: b.idle_timeout, hardTimeout: b.hard_timeout,

@@ -135,7 +135,8 @@ function port16Safe(p: number): number {
 
 function tableMod(of: Ofproto, msg: MessageOf<'TABLE_MOD'>): void {
   const b = msg.body as { table_id: number; config: number };
-  if (b.table_id !== 0xff && b.table_id >= N_TABLES) throw new OfError('OFPTMFC_BAD_TABLE', `table ${b.table_id}`);
+  // Table 254 is OVS's hidden internal table: it exists but cannot be configured.
+  if (b.table_id !== 0xff && b.table_id >= N_TABLES) throw new OfError('OFPTMFC_EPERM', `table ${b.table_id} is the switch's internal table`);
   // OF1.4 defines eviction (4) and vacancy events (8); OF1.1-1.3 had miss bits OVS ignores.
   const valid = msg.version >= 5 ? 0x4 | 0x8 : 0x3;
   if (b.config & ~valid) throw new OfError('OFPTMFC_BAD_CONFIG', `config 0x${b.config.toString(16)}`);

@@ -4,13 +4,13 @@
 // eviction, flow-removed messages). Messages reach it from connmgr through
 // handleMessage (handler.ts); packets through the pipeline in src/xlate.
 
-import { OfError, port10To11, type Match, type OfMessage, type TextAction } from '../openflow/index.js';
+import { OfError, parseFlow, port10To11, type Match, type OfMessage, type TextAction } from '../openflow/index.js';
 import { matchToKeyMask } from '../flow/index.js';
 import { vlogModule } from '../lib/vlog.js';
 import type { Netdev } from '../netdev/index.js';
 import { Connmgr, type OfConn, type OfprotoHooks, type ControllerConfig } from './connmgr.js';
 import {
-  COOKIE_KEEP, FF, GROUP_ANY, NO_BUFFER, N_TABLES, TABLE_ALL, actionsOutputTo, actionsOutputToGroup, type OfFlowMod, type FlowStatsQuery,
+  COOKIE_KEEP, FF, GROUP_ANY, canonicalMatch, NO_BUFFER, N_TABLES, TABLE_ALL, actionsOutputTo, actionsOutputToGroup, type OfFlowMod, type FlowStatsQuery,
 } from './flow-mod.js';
 import { GroupTable } from './groups.js';
 import { MeterTable } from './meters.js';
@@ -39,6 +39,8 @@ export interface OfprotoOptions {
 export interface PacketPipeline {
   receive(ofproto: Ofproto, inPort: number, frame: Uint8Array): void;
   packetOut(ofproto: Ofproto, inPort: number, frame: Uint8Array, actions: readonly TextAction[], metadata: Match): void;
+  /** A port went away: forget what was learned about it. */
+  portRemoved?(ofproto: Ofproto, ofport: number): void;
 }
 
 /** A rule change, for flow monitors and the datapath's revalidation. */
@@ -83,14 +85,19 @@ export class Ofproto implements OfprotoHooks {
     this.connmgr = new Connmgr({ bridge: opts.name, rundir: opts.rundir, hooks: this, datapathId: () => this.datapathId });
   }
 
-  async start(): Promise<void> {
-    await this.connmgr.start();
+  private started: Promise<void> | null = null;
+
+  start(): Promise<void> {
     this.flushFlows();
+    this.started ??= this.connmgr.start();
+    return this.started;
   }
 
+  /** Stops serving; waits for a start still in progress, so no socket outlives the switch. */
   async close(): Promise<void> {
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     this.sweepTimer = null;
+    if (this.started) await this.started.catch(() => undefined);
     await this.connmgr.close();
   }
 
@@ -160,6 +167,7 @@ export class Ofproto implements OfprotoHooks {
     if (!port) return;
     this.ports.delete(ofport);
     port.netdev.setReceiveHandler(null);
+    this.pipeline?.portRemoved?.(this, ofport);
     this.sendPortStatus(port, PORT_REASON.DELETE);
     this.tablesVersion++;
   }
@@ -268,6 +276,16 @@ export class Ofproto implements OfprotoHooks {
     if (fm.bufferId !== NO_BUFFER && fm.command !== 'delete' && fm.command !== 'delete_strict') {
       throw new OfError('OFPBRC_BUFFER_UNKNOWN', `buffer ${fm.bufferId}: the switch buffers no packets`);
     }
+  }
+
+  /** Adds a flow written in ovs-ofctl syntax (the learn action's flows). */
+  learnFlow(flowText: string): void {
+    const flow = parseFlow(flowText, 'add');
+    this.flowMod({
+      command: 'add', match: canonicalMatch(flow.match), priority: flow.priority, tableId: flow.table === TABLE_ALL ? 0 : flow.table,
+      cookie: 0n, cookieMask: 0n, newCookie: flow.cookie, idleTimeout: flow.idle_timeout, hardTimeout: flow.hard_timeout,
+      importance: flow.importance, flags: 0, bufferId: NO_BUFFER, outPort: 0xffff, outGroup: GROUP_ANY, actions: flow.actions, version: 6,
+    });
   }
 
   /** Validates a flow_mod against the switch without changing anything (bundles prepare this way). */

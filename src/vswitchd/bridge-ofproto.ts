@@ -5,6 +5,7 @@
 import type { Datum, Idl, IdlRow, IdlTxn } from '../db/index.js';
 import { makeDatum } from '../db/index.js';
 import type { ControllerConfig, Ofproto, TableConfig } from '../ofproto/index.js';
+import { MAC_DEFAULT_IDLE_TIME, MAC_DEFAULT_MAX, macTableOf } from '../xlate/index.js';
 
 /** OpenFlow versions a Bridge.protocols name allows (bit = wire version). */
 const PROTOCOL_BITS: Readonly<Record<string, number>> = {
@@ -90,6 +91,11 @@ export function configureOfproto(idl: Idl, row: IdlRow, ofproto: Ofproto): void 
   const failMode = optStr(row, 'fail_mode') === 'secure' ? 'secure' : 'standalone';
   ofproto.setControllers(controllerConfigs(idl, row), failMode);
   ofproto.setTableConfig(tableConfigs(idl, row));
+  const other = new Map(row.get('other_config').keys.map((k, i) => [String(k), String(row.get('other_config').values?.[i] ?? '')]));
+  const aging = Number(other.get('mac-aging-time'));
+  const size = Number(other.get('mac-table-size'));
+  macTableOf(ofproto as object as Parameters<typeof macTableOf>[0]).configure(Number.isInteger(aging) && aging > 0 ? aging : MAC_DEFAULT_IDLE_TIME,
+    Number.isInteger(size) && size > 0 ? size : MAC_DEFAULT_MAX);
 }
 
 const one = (v: string | boolean): Datum => ({ keys: [v], values: null });

@@ -7,6 +7,7 @@ import { DummyNetdev, type NetdevRegistry } from '../netdev/index.js';
 import { formatActions, formatWireMatch, parseFlow } from '../openflow/index.js';
 import { composePacket } from '../flow/index.js';
 import type { Ofproto } from '../ofproto/index.js';
+import { TraceError, fdbFlush, fdbShow, traceCommand } from '../xlate/index.js';
 
 export interface CommandContext {
   ofprotos(): Map<string, Ofproto>;
@@ -54,6 +55,23 @@ export function registerBridgeCommands(ctl: UnixctlServer, ctx: CommandContext):
       }
     }
     return out;
+  });
+
+  ctl.register('ofproto/trace', '{[dp_name] odp_flow | bridge br_flow} [OPTIONS...] [-generate|packet]', 1, Number.MAX_SAFE_INTEGER, (args) => {
+    try {
+      return traceCommand((name) => ctx.ofprotos().get(name), args);
+    } catch (e) {
+      if (e instanceof TraceError) throw new UnixctlError(e.message);
+      throw e;
+    }
+  });
+
+  ctl.register('fdb/show', 'bridge', 1, 1, (args) => fdbShow(bridgeOf(ctx, args[0]!)));
+
+  ctl.register('fdb/flush', '[bridge]', 0, 1, (args) => {
+    const list = args.length ? [bridgeOf(ctx, args[0]!)] : [...ctx.ofprotos().values()];
+    for (const of of list) fdbFlush(of);
+    return 'table successfully flushed';
   });
 
   ctl.register('netdev-dummy/receive', 'name [--qid queue_id] packet|flow [--len packet_len]...', 2, Number.MAX_SAFE_INTEGER, (args) => {

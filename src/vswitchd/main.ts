@@ -16,6 +16,7 @@ import type { DummyLevel } from '../netdev/index.js';
 import { NetdevRegistry, registerDummyClasses, registerDummyCommands } from '../netdev/index.js';
 import { Switch, switchTableSelection } from './bridge.js';
 import { registerBridgeCommands } from './commands.js';
+import { Pipeline } from '../xlate/index.js';
 import { Coverage, walkOptions } from '../lib/index.js';
 
 const PROGRAM = 'tsw-vswitchd';
@@ -150,7 +151,7 @@ async function run(argv: string[]): Promise<void> {
       : undefined,
     log: (m) => log.info(m),
   });
-  const sw = new Switch({ idl, registry, coverage, datapathTypes, rundir: rundir(), version: version() });
+  const sw = new Switch({ idl, registry, coverage, datapathTypes, rundir: rundir(), version: version(), pipeline: new Pipeline() });
 
   // The main loop: every database change (or gaining the lock) may mean new configuration.
   let reconfiguring = false;

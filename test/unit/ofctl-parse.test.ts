@@ -69,7 +69,7 @@ function ovs(args: string[]): Result {
 function tsw(args: string[]): Result {
   let out = '';
   let err = '';
-  const status = run(args, { out: (s) => { out += s; } }, (s) => { err += s; });
+  const status = run(args, { out: (s) => { out += s; } }, (s) => { err += s; }) as number;
   return { status, out, err: err.trim().split('\n').pop()?.replace(/^tsw-ofctl: /, '') ?? '' };
 }
 

@@ -8,6 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { Idl } from '../../src/db/index.js';
 import { NetdevRegistry, registerDummyClasses } from '../../src/netdev/index.js';
 import { Switch, switchTableSelection } from '../../src/vswitchd/bridge.js';
@@ -26,6 +28,7 @@ describe('Switch reconciliation', { skip }, () => {
   });
 
   after(async () => {
+    current?.sw.destroyAll();
     for (const idl of idls) idl.close();
     await server.stop();
   });
@@ -47,7 +50,7 @@ describe('Switch reconciliation', { skip }, () => {
     const registry = new NetdevRegistry();
     registerDummyClasses(registry, 'override', ['system', 'internal']);
     const coverage = new Coverage();
-    const sw = new Switch({ idl, registry, coverage, datapathTypes: ['netdev', 'system'] });
+    const sw = new Switch({ idl, registry, coverage, datapathTypes: ['netdev', 'system'], rundir: fs.mkdtempSync(path.join(os.tmpdir(), 'tsw-reconcile-run-')) });
     current = { sw, idl };
     return { sw, idl, coverage };
   }

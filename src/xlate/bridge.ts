@@ -1,0 +1,122 @@
+// What the pipeline needs from a switch (OVS's xbridge/xport view of an
+// ofproto): tables it can look packets up in, ports it can send on, groups,
+// meters, the way to the controllers, and the MAC learning table of NORMAL.
+// src/ofproto's Ofproto satisfies it structurally; src/xlate never imports it.
+
+import type { Match, TextAction } from '../openflow/index.js';
+import type { MacLearning } from './mac-learning.js';
+
+/** A flow entry as the pipeline sees it (OVS's rule_dpif). */
+export interface XlateRule {
+  readonly tableId: number;
+  readonly priority: number;
+  readonly cookie: bigint;
+  readonly actions: readonly TextAction[];
+  /** The rule's match, as replies print it (the trace prints it too). */
+  readonly match: Match;
+  packets: number;
+  bytes: number;
+  used: number;
+}
+
+/** One OpenFlow table: its classifier and lookup counters. */
+export interface XlateTable {
+  readonly cls: {
+    /** The best rule for a flow key; marks the bits it examined in `wc`. */
+    lookup(key: Uint32Array, wc?: Uint32Array): XlateRule | null | undefined;
+  };
+  lookups: number;
+  matches: number;
+}
+
+export interface XlateNetdev {
+  send(frame: Uint8Array): boolean;
+}
+
+/** A port of the switch, by its 16-bit OpenFlow number. */
+export interface XlatePort {
+  readonly ofport: number;
+  readonly name: string;
+  readonly netdev: XlateNetdev;
+  /** OFPPC_* bits (PORT_DOWN 1, NO_RECV 4, NO_FLOOD 16, NO_FWD 32, NO_PACKET_IN 64). */
+  readonly config: number;
+  isLive(): boolean;
+}
+
+export interface XlateBucket {
+  readonly bucketId: number;
+  readonly actions: readonly TextAction[];
+}
+
+export interface XlateGroup {
+  readonly id: number;
+  readonly type: 'all' | 'select' | 'indirect' | 'ff';
+  readonly buckets: readonly XlateBucket[];
+}
+
+export interface XlateGroups {
+  get(id: number): XlateGroup | undefined;
+  /** The bucket a select/ff/indirect group takes for a packet with this hash; null: none live (all: null). */
+  selectBucket(group: XlateGroup, hash: number): XlateBucket | null;
+  /** Credits traffic; bucket null: every bucket (all groups). */
+  account(id: number, bucket: XlateBucket | null, packets: number, bytes: number): void;
+}
+
+export interface XlateMeters {
+  /** Runs a packet through a meter: null when there is no such meter. */
+  apply(id: number, packetBytes: number, now: number): { readonly drop: boolean } | null;
+}
+
+/** OFPR_* reasons as the pipeline reports them. */
+export type PacketInReason = 'no_match' | 'action' | 'invalid_ttl' | 'action_set' | 'group' | 'packet_out';
+
+/** One packet for the controllers (src/ofproto's PacketInInfo: connmgr makes PACKET_IN / NXT_PACKET_IN2 of it). */
+export interface XlatePacketIn {
+  reason: PacketInReason;
+  /** A no_match from a table-miss flow (priority 0, empty match); absent or false for an implicit miss. */
+  explicitMiss?: boolean;
+  tableId: number;
+  cookie: bigint;
+  /** Pipeline metadata: in_port (32-bit), metadata, registers, tunnel id, when non-zero. */
+  metadata: Match;
+  /** The frame with every change the actions made so far. */
+  frame: Uint8Array;
+  /** From the controller action, or 0xffff. */
+  maxLen: number;
+  /** The controller connection id (controller(id=N)); 0 reaches connections with no id set. */
+  controllerId: number;
+  userdata?: Uint8Array;
+}
+
+export interface XlateConnmgr {
+  sendPacketIn(info: XlatePacketIn): void;
+  /**
+   * Whether a table miss with the default miss config asks for a packet-in
+   * (an OF1.0-1.2 controller is connected). Absent: the pipeline always hands
+   * implicit misses over and the connection manager filters them by version.
+   */
+  wantsPacketInOnMiss?(): boolean;
+}
+
+export interface XlateBridge {
+  readonly name: string;
+  readonly tables: readonly XlateTable[];
+  readonly ports: ReadonlyMap<number, XlatePort>;
+  readonly groups: XlateGroups;
+  readonly meters: XlateMeters;
+  readonly connmgr: XlateConnmgr;
+  isFailOpen(): boolean;
+  /** NORMAL's MAC learning table; the pipeline keeps one per bridge when the switch has none. */
+  readonly macLearning?: MacLearning;
+  /** Adds or replaces a flow on behalf of a learn action (ovs-ofctl add-flow syntax); throws on a bad flow. */
+  learnFlow?(flowText: string): void;
+}
+
+/** OFPPC_* bits the pipeline honours. */
+export const PORT_CONFIG = { PORT_DOWN: 1, NO_RECV: 4, NO_FLOOD: 16, NO_FWD: 32, NO_PACKET_IN: 64 } as const;
+
+/** OVS's 16-bit reserved port numbers. */
+export const OFPP = {
+  MAX: 0xff00, IN_PORT: 0xfff8, TABLE: 0xfff9, NORMAL: 0xfffa, FLOOD: 0xfffb, ALL: 0xfffc, CONTROLLER: 0xfffd,
+  LOCAL: 0xfffe, NONE: 0xffff,
+} as const;

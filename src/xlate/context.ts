@@ -1,0 +1,114 @@
+// The state of one translation (OVS's xlate_ctx): the flow as the actions
+// change it, the wildcard mask of everything looked at, the datapath actions
+// produced so far, the action set, recursion limits and the trace under
+// construction.
+
+import type { TextAction } from '../openflow/index.js';
+import type { XlateBridge, XlateRule } from './bridge.js';
+import type { MacLearning } from './mac-learning.js';
+import { report, type TraceNode, type TraceNodeType } from './trace-tree.js';
+import type { DpAction } from './odp.js';
+
+/** OVS's limits: resubmit nesting (counting only moves to the same or an earlier table) and total resubmits. */
+export const MAX_DEPTH = 64;
+export const MAX_RESUBMITS = 4096;
+
+export type XlateError = 'Recursion too deep' | 'Too many resubmits' | 'Conntrack is not supported';
+
+export interface XlateInput {
+  readonly bridge: XlateBridge;
+  readonly mac: MacLearning;
+  /** The packet's flow (copied; the translation changes its own copy). */
+  readonly flow: Uint32Array;
+  /** 16-bit OpenFlow port the packet came in on (OFPP_NONE for a packet-out without one). */
+  readonly inPort: number;
+  /** Record the ofproto/trace tree. */
+  readonly trace: boolean;
+  /** Learning (NORMAL, learn actions) may change state: a real packet, or a trace given a packet. */
+  readonly sideEffects: boolean;
+  /** Credit rules, tables and groups with this packet (real traffic only). */
+  readonly credit: { readonly bytes: number; readonly now: number } | null;
+  /** The frame, when there is one. */
+  readonly packet: Uint8Array | null;
+  /** A packet-out's actions, run in place of the tables. */
+  readonly actions?: readonly TextAction[];
+}
+
+/** A rule stand-in for table misses (OVS's internal miss_rule and no_packet_in_rule). */
+export interface MissRule { readonly miss: 'packet_in' | 'drop'; readonly tableId: number }
+
+export class XlateContext {
+  readonly bridge: XlateBridge;
+  readonly mac: MacLearning;
+  /** The flow as modified so far (xin->flow). */
+  readonly key: Uint32Array;
+  /** The flow as it came in. */
+  readonly base: Uint32Array;
+  /** What the datapath packet looks like after the actions emitted so far (OVS's base_flow). */
+  readonly committed: Uint32Array;
+  readonly wc: Uint32Array;
+  readonly dp: DpAction[] = [];
+  /** Datapath actions in OVS's ODP syntax, for the trace. */
+  readonly odp: string[] = [];
+  readonly inPort: number;
+  readonly sideEffects: boolean;
+  readonly credit: XlateInput['credit'];
+  readonly root: TraceNode[] = [];
+  /** Where reports go now; null when not tracing. */
+  trace: TraceNode[] | null;
+  depth = 0;
+  resubmits = 0;
+  exit = false;
+  error: XlateError | null = null;
+  tableId = 0;
+  rule: XlateRule | MissRule | null = null;
+  /** write_actions accumulates here; executed at the end of the pipeline. */
+  actionSet: TextAction[] = [];
+  actionSetHasGroup = false;
+  inPacketOut = false;
+  inActionSet = false;
+  /** Translating a group bucket (CONTROLLER output then reports reason group). */
+  inGroup = false;
+  /** The frame being translated, when there is one: re-parsed after pop_mpls. */
+  packet: Uint8Array | null;
+  /** Set after pop_mpls: the next table lookup must see the re-parsed packet (OVS recirculates). */
+  wasMpls = false;
+  recircIds = 0;
+  /** VLAN tags push_vlan added: the wildcard mask says nothing about those (they are not in the input). */
+  vlanPushed = 0;
+  /** Likewise for MPLS labels push_mpls added. */
+  mplsPushed = 0;
+
+  constructor(input: XlateInput, wc: Uint32Array) {
+    this.bridge = input.bridge;
+    this.mac = input.mac;
+    this.key = Uint32Array.from(input.flow);
+    this.base = Uint32Array.from(input.flow);
+    this.committed = Uint32Array.from(input.flow);
+    this.wc = wc;
+    this.inPort = input.inPort;
+    this.sideEffects = input.sideEffects;
+    this.credit = input.credit;
+    this.trace = input.trace ? this.root : null;
+    this.packet = input.packet;
+  }
+
+  get tracing(): boolean {
+    return this.trace !== null;
+  }
+
+  /** Adds a trace node at the current place; returns its children (or null when not tracing). */
+  report(type: TraceNodeType, text: string | (() => string)): TraceNode[] | null {
+    if (!this.trace) return null;
+    return report(this.trace, type, typeof text === 'string' ? text : text());
+  }
+
+  emit(action: DpAction, odp: string): void {
+    this.dp.push(action);
+    this.odp.push(odp);
+  }
+}
+
+export function isMissRule(r: XlateRule | MissRule | null): r is MissRule {
+  return r !== null && 'miss' in r;
+}

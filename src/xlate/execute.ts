@@ -1,0 +1,74 @@
+// Carries out a translation's datapath actions on a real frame: header
+// rewrites, sends on ports, packet-ins, meters.
+
+import type { XlateBridge } from './bridge.js';
+import { applyFlowToPacket } from './key.js';
+import type { DpAction } from './odp.js';
+
+export interface ExecuteResult {
+  /** Copies sent on ports. */
+  sent: number;
+  packetIns: number;
+  /** Stopped by a meter band. */
+  meterDropped: boolean;
+}
+
+export function executeActions(bridge: XlateBridge, dp: readonly DpAction[], frame: Uint8Array, now: number): ExecuteResult {
+  const res: ExecuteResult = { sent: 0, packetIns: 0, meterDropped: false };
+  let cur = frame;
+  for (const a of dp) {
+    switch (a.type) {
+      case 'set':
+        cur = applyFlowToPacket(cur, a.from, a.key);
+        break;
+      case 'output': {
+        const port = bridge.ports.get(a.port);
+        if (!port) break;
+        const data = a.maxLen > 0 && a.maxLen < cur.length ? cur.slice(0, a.maxLen) : cur;
+        if (port.netdev.send(data)) res.sent++;
+        break;
+      }
+      case 'controller':
+        bridge.connmgr.sendPacketIn({ ...a.pin, frame: cur });
+        res.packetIns++;
+        break;
+      case 'push_mpls': cur = pushMpls(cur, a.ethertype, a.lse); break;
+      case 'pop_mpls': cur = popMpls(cur, a.ethertype); break;
+      case 'meter': {
+        const v = bridge.meters.apply(a.id, cur.length, now);
+        if (v?.drop) {
+          res.meterDropped = true;
+          return res;
+        }
+        break;
+      }
+    }
+  }
+  return res;
+}
+
+/** Where the ethertype that follows the Ethernet header and its VLAN tags sits. */
+function ethertypeOffset(f: Uint8Array): number {
+  let o = 12;
+  while (o + 4 <= f.length && (((f[o]! << 8) | f[o + 1]!) === 0x8100 || ((f[o]! << 8) | f[o + 1]!) === 0x88a8)) o += 4;
+  return o;
+}
+
+function pushMpls(f: Uint8Array, ethertype: number, lse: number): Uint8Array {
+  const o = ethertypeOffset(f);
+  const out = new Uint8Array(f.length + 4);
+  out.set(f.subarray(0, o));
+  out.set([ethertype >> 8, ethertype & 0xff, lse >>> 24, (lse >>> 16) & 0xff, (lse >>> 8) & 0xff, lse & 0xff], o);
+  out.set(f.subarray(o + 2), o + 6);
+  return out;
+}
+
+function popMpls(f: Uint8Array, ethertype: number): Uint8Array {
+  const o = ethertypeOffset(f);
+  if (f.length < o + 6) return f;
+  const out = new Uint8Array(f.length - 4);
+  out.set(f.subarray(0, o));
+  out.set([ethertype >> 8, ethertype & 0xff], o);
+  out.set(f.subarray(o + 6), o + 2);
+  return out;
+}

@@ -1,0 +1,182 @@
+// Where packets leave the pipeline: output to a port (and the reserved ports
+// IN_PORT, FLOOD, ALL, LOCAL, CONTROLLER), NORMAL's learning switch, and
+// packet-ins to the controllers.
+
+import type { Match } from '../openflow/index.js';
+import { OFPP, PORT_CONFIG, type PacketInReason, type XlateRule } from './bridge.js';
+import { isMissRule, type XlateContext } from './context.js';
+import { VLAN_CFI, get, getNum, mark, port16 } from './key.js';
+import { MacLearning } from './mac-learning.js';
+import { commit, odpPort } from './odp.js';
+
+/** The packet's current input port (16-bit). */
+export function currentInPort(ctx: XlateContext): number {
+  return port16(getNum(ctx.key, 'in_port'));
+}
+
+/** Ports in the order flooding visits them: by number, LOCAL last. */
+function portsInOrder(ctx: XlateContext): number[] {
+  return [...ctx.bridge.ports.keys()].sort((a, b) => a - b);
+}
+
+/** OUTPUT to a port number, reserved ones included (xlate_output_action). */
+export function xlateOutput(ctx: XlateContext, port: number, maxLen: number, table: (inPort: number) => void): void {
+  switch (port) {
+    case OFPP.IN_PORT: composeOutput(ctx, currentInPort(ctx), 0); break;
+    case OFPP.TABLE: table(currentInPort(ctx)); break;
+    case OFPP.NORMAL: xlateNormal(ctx); break;
+    case OFPP.FLOOD: flood(ctx, false); break;
+    case OFPP.ALL: flood(ctx, true); break;
+    case OFPP.CONTROLLER:
+      controllerAction(ctx, maxLen, ctx.inPacketOut ? 'packet_out' : ctx.inGroup ? 'group' : ctx.inActionSet ? 'action_set' : 'action', 0);
+      break;
+    case OFPP.NONE: break;
+    default:
+      if (port !== currentInPort(ctx)) composeOutput(ctx, port, 0);
+      else ctx.report('warn', 'skipping output to input port');
+  }
+}
+
+/** Sends the packet as it is now on one port, after the port's own checks. */
+export function composeOutput(ctx: XlateContext, port: number, truncate: number): void {
+  const p = ctx.bridge.ports.get(port);
+  if (!p) {
+    ctx.report('warn', 'Nonexistent output port');
+    return;
+  }
+  if (p.config & PORT_CONFIG.NO_FWD) {
+    ctx.report('detail', 'OFPPC_NO_FWD set, skipping output');
+    return;
+  }
+  if (p.config & PORT_CONFIG.PORT_DOWN) {
+    ctx.report('detail', 'OFPPC_PORT_DOWN set, skipping output');
+    return;
+  }
+  commit(ctx);
+  const text = odpPort(port);
+  ctx.emit({ type: 'output', port, maxLen: truncate }, truncate ? `trunc(${truncate}),${text}` : text);
+}
+
+function flood(ctx: XlateContext, all: boolean): void {
+  const inPort = currentInPort(ctx);
+  for (const n of portsInOrder(ctx)) {
+    if (n === inPort) continue;
+    const p = ctx.bridge.ports.get(n)!;
+    if (!all && p.config & PORT_CONFIG.NO_FLOOD) continue;
+    composeOutput(ctx, n, 0);
+  }
+}
+
+// ---------------------------------------------------------------- NORMAL
+
+function formatMac(v: bigint): string {
+  return v.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+}
+
+/** 01:80:c2:00:00:00 through 01:80:c2:00:00:0f: never forwarded by a bridge. */
+function isReservedMac(m: bigint): boolean {
+  return (m & ~0xfn) === 0x0180c2000000n;
+}
+
+/** The learning switch behind OFPP_NORMAL: learn the source, forward to the known port or flood the VLAN. */
+export function xlateNormal(ctx: XlateContext): void {
+  mark(ctx.wc, 'eth_src');
+  mark(ctx.wc, 'eth_dst');
+  mark(ctx.wc, 'vlan_tci', 0x1fffn);
+  const inPort = currentInPort(ctx);
+  const noneBundle = inPort === OFPP.NONE || inPort === OFPP.CONTROLLER;
+  const inXport = ctx.bridge.ports.get(inPort);
+  if (!inXport && !noneBundle) {
+    ctx.report('warn', 'no input bundle, dropping');
+    return;
+  }
+  const tci = getNum(ctx.key, 'vlan_tci');
+  const vlan = tci & VLAN_CFI ? tci & 0xfff : 0;
+  const dst = get(ctx.key, 'eth_dst');
+  const src = get(ctx.key, 'eth_src');
+  if (isReservedMac(dst)) {
+    ctx.report('detail', 'packet has reserved destination MAC, dropping');
+    return;
+  }
+  if (ctx.sideEffects && inXport && ctx.mac.learn(src, vlan, inPort)) {
+    ctx.report('detail', `learned that ${formatMac(src)} is on port ${inXport.name} in VLAN ${vlan}`);
+  }
+  const known = MacLearning.mayLearn(dst) ? ctx.mac.lookup(dst, vlan) : undefined;
+  if (known === undefined) {
+    ctx.report('detail', 'no learned MAC for destination, flooding');
+    for (const n of portsInOrder(ctx)) {
+      if (n === inPort) continue;
+      const p = ctx.bridge.ports.get(n)!;
+      if (p.config & PORT_CONFIG.NO_FLOOD) continue;
+      composeOutput(ctx, n, 0);
+    }
+  } else if (!ctx.bridge.ports.has(known)) {
+    ctx.report('warn', 'learned port is unknown, dropping');
+  } else if (known === inPort) {
+    ctx.report('detail', 'learned port is input port, dropping');
+  } else {
+    ctx.report('detail', 'forwarding to learned port');
+    composeOutput(ctx, known, 0);
+  }
+}
+
+// ---------------------------------------------------------------- controller
+
+const REASON_CODE: Readonly<Record<PacketInReason, number>> = {
+  no_match: 0, action: 1, invalid_ttl: 2, action_set: 3, group: 4, packet_out: 5,
+};
+
+/** A priority-0 catch-all flow: its packet-ins are explicit table misses. */
+function isTableMiss(r: XlateRule): boolean {
+  return r.priority === 0 && Object.keys(r.match).length === 0;
+}
+
+/** The pipeline fields a packet-in carries: in_port, metadata, registers, tunnel id. */
+export function pipelineMatch(key: Uint32Array): Match {
+  const m: Record<string, { value: bigint }> = { in_port: { value: get(key, 'in_port') } };
+  const add = (name: string) => {
+    const v = get(key, name);
+    if (v !== 0n) m[name] = { value: v };
+  };
+  add('tun_id');
+  add('metadata');
+  for (let i = 0; i < 16; i++) add(`reg${i}`);
+  return m;
+}
+
+/**
+ * Hands the packet, as modified so far, to the controllers. `implicitMiss`
+ * marks the table-miss packet-in of a switch without a miss flow.
+ */
+export function controllerAction(
+  ctx: XlateContext, maxLen: number, reason: PacketInReason, controllerId: number, userdata?: Uint8Array, implicitMiss = false,
+): void {
+  const rule = ctx.rule && !isMissRule(ctx.rule) ? ctx.rule : null;
+  let explicitMiss = false;
+  if (reason === 'action' && rule && isTableMiss(rule)) {
+    reason = 'no_match';
+    explicitMiss = true;
+  }
+  const inPort = port16(getNum(ctx.base, 'in_port'));
+  const p = ctx.bridge.ports.get(inPort);
+  if (p && p.config & PORT_CONFIG.NO_PACKET_IN) {
+    ctx.report('detail', 'OFPPC_NO_PACKET_IN set on the input port, no packet-in');
+    return;
+  }
+  commit(ctx);
+  const cookie = rule?.cookie ?? 0n;
+  const code = explicitMiss ? 6 : implicitMiss ? 7 : REASON_CODE[reason];
+  const recirc = ++ctx.recircIds;
+  ctx.emit(
+    {
+      type: 'controller',
+      pin: {
+        reason, explicitMiss, maxLen, controllerId, tableId: ctx.tableId, cookie, metadata: pipelineMatch(ctx.key),
+        ...(userdata?.length ? { userdata } : {}),
+      },
+    },
+    `userspace(pid=0,controller(reason=${code},dont_send=${ctx.sideEffects ? 0 : 1},continuation=0,recirc_id=${recirc},`
+      + `rule_cookie=${cookie ? `0x${cookie.toString(16)}` : '0'},controller_id=${controllerId},max_len=${maxLen}))`,
+  );
+}
+
