@@ -123,7 +123,8 @@ export class Vconn {
     if (this.draining) return;
     this.draining = true;
     let n = 0;
-    while (this.pending.length && !this.done && n < MAX_PER_TURN) {
+    // Stop early too when the peer is not reading our replies, so one slow reader cannot make us queue without bound.
+    while (this.pending.length && !this.done && n < MAX_PER_TURN && this.socket.writableLength <= MAX_UNSENT_BYTES) {
       const raw = this.pending.shift()!;
       n++;
       if (this.version < 0) this.receiveHello(raw);

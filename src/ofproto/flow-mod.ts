@@ -4,7 +4,7 @@
 // OF1.0 flow stats, NXST_FLOW and OF1.1+ multipart flow requests.
 
 import {
-  OfError, OFPP16 as OFPP, checkConsistency, instructionsFromWire, actionsFromWire, validateMatch,
+  OfError, OFPP16 as OFPP, nxmCookie, checkConsistency, instructionsFromWire, actionsFromWire, validateMatch,
   type Match, type MessageOf, type TextAction, type FlowStatsRequest, type NxFlowStatsRequest,
 } from '../openflow/index.js';
 
@@ -157,9 +157,10 @@ export function decodeFlowStatsRequest(body: FlowStatsRequest | NxFlowStatsReque
   if (version === 1) {
     const b = body as { match: Match; table_id: number; out_port: number };
     if (b.table_id !== TABLE_ALL && b.table_id >= N_TABLES) throw new OfError('OFPBRC_BAD_TABLE_ID', `table ${b.table_id}`);
-    void nx;
+    const ck = nx ? nxmCookie(b.match) : undefined;
     return {
-      tableId: b.table_id, match: checkMatch(b.match), outPort: b.out_port, outGroup: GROUP_ANY, cookie: 0n, cookieMask: 0n,
+      tableId: b.table_id, match: checkMatch(b.match), outPort: b.out_port, outGroup: GROUP_ANY,
+      cookie: ck?.value ?? 0n, cookieMask: ck ? ck.mask ?? COOKIE_KEEP : 0n,
     };
   }
   const b = body as { match: Match; table_id: number; out_port: number; out_group: number; cookie: bigint; cookie_mask: bigint };

@@ -6,7 +6,7 @@
 // consistent group, and its statistics start again from zero.
 
 import {
-  OfError, actionsFromWire, groupFromWire, groupModMessage, port11To10,
+  OfError, actionsFromWire, actionsToWire, groupFromWire, groupModMessage, port11To10,
   type Bucket11, type Bucket15, type GroupDesc, type GroupFeatures, type GroupMod11, type GroupMod15, type GroupProps,
   type GroupStats, type MessageOf, type RawProp, type TextAction, type TextBucket, type TextGroupMod,
 } from '../openflow/index.js';
@@ -324,6 +324,20 @@ export class GroupTable {
     });
   }
 
+  /** OpenFlow 1.0's Nicira group mod: the OF1.5 layout with OF1.0 actions. */
+  handleNxGroupMod(msg: MessageOf<'NXT_GROUP_MOD'>): void {
+    this.apply(checkWireMod(msg.body as unknown as GroupModBody, 1, true));
+  }
+
+  /** NXST_GROUP_DESC entries (OF1.0): OF1.5 buckets carrying OF1.0 actions. */
+  nxDescReply(id: number): unknown[] {
+    return this.select(id).map((g) => {
+      const body = groupModMessage(toText(g), 6).body as GroupMod15;
+      const buckets = body.buckets.map((b, i) => ({ ...b, actions: actionsToWire(g.buckets[i]!.actions, 'OpenFlow10') }));
+      return { type: TYPE_NAMES.indexOf(g.type), group_id: g.id, buckets, properties: body.properties };
+    });
+  }
+
   /** OFPMP_GROUP_DESC entries (OF1.1-1.4 ask for every group; OF1.5 names one or OFPG_ALL). */
   descReply(req: { id?: number } | Record<string, never>, version: number): GroupDesc[] {
     const id = 'id' in req && typeof req.id === 'number' ? req.id : OFPG_ALL;
@@ -412,12 +426,12 @@ function groupProps(props: readonly RawProp[], type: number, command: number): G
 }
 
 /** OVS's checks while decoding a group mod, in its order (ofputil_pull_ofp11/15_group_mod, ofputil_check_group_mod). */
-function checkWireMod(body: GroupModBody, version: number): CheckedMod {
+function checkWireMod(body: GroupModBody, version: number, layout15 = version >= 6): CheckedMod {
   const { command, type, group_id: groupId } = body;
   let commandBucketId = BUCKET_ALL;
   let buckets: Bucket[];
   let props: GroupProps = { selection_method: '', selection_method_param: 0n, fields: [] };
-  if (version >= 6) {
+  if (layout15) {
     const b = body as GroupMod15;
     commandBucketId = b.command_bucket_id;
     const special = commandBucketId === BUCKET_FIRST || commandBucketId === BUCKET_LAST;

@@ -46,6 +46,10 @@ export function handleMessage(of: Ofproto, conn: OfConn, msg: OfMessage, raw: Ui
       of.groups.handleGroupMod(msg);
       of.tablesVersion++;
       return;
+    case 'NXT_GROUP_MOD':
+      of.groups.handleNxGroupMod(msg);
+      of.tablesVersion++;
+      return;
     case 'METER_MOD': {
       const before = new Set(of.meters.ids());
       of.meters.handleMeterMod(msg);
@@ -85,7 +89,9 @@ function featuresReply(of: Ofproto, version: number, xid: number): OfMessage {
     const ports = [...of.ports.values()].sort((a, b) => a.ofport - b.ofport).map((p) => p.describe(1, port32));
     return { version, xid, kind: 'FEATURES_REPLY', body: { ...common, capabilities: CAPABILITIES_10, actions: ACTIONS_10, ports } } as unknown as OfMessage;
   }
-  return { version, xid, kind: 'FEATURES_REPLY', body: { ...common, auxiliary_id: 0, capabilities: CAPABILITIES_11, reserved: 0 } } as unknown as OfMessage;
+  // OpenFlow 1.4 added a capability bit for bundles, which the switch has.
+  const capabilities = CAPABILITIES_11 | (version >= 5 ? 0x200 : 0);
+  return { version, xid, kind: 'FEATURES_REPLY', body: { ...common, auxiliary_id: 0, capabilities, reserved: 0 } } as unknown as OfMessage;
 }
 
 /** PACKET_OUT: the frame runs through the given actions as if it came in on in_port. */

@@ -153,10 +153,19 @@ export class OfConnection implements OfConn {
     return this.rconn.send(bytes);
   }
 
+  private errorLogWindow = 0;
+  private errorLogCount = 0;
+
   sendError(err: OfError, request: Uint8Array, xid: number): void {
-    log.info(`${this.name}: sending ${err.error} error reply to ${describe(request)} message`);
-    // OVS quotes at most the first 64 bytes of the offending message.
-    this.send(errorReply(err, request.subarray(0, 64), this.version > 0 ? this.version : undefined, xid));
+    // A misbehaving peer must not fill the log: a burst, then one line a second at most.
+    const now = Date.now();
+    if (now - this.errorLogWindow > 1000) {
+      this.errorLogWindow = now;
+      this.errorLogCount = 0;
+    }
+    if (++this.errorLogCount <= 10) log.info(`${this.name}: sending ${err.error} error reply to ${describe(request)} message`);
+    // The whole offending message, as ovs-vswitchd quotes it (bounded by what one error message can carry).
+    this.send(errorReply(err, request.subarray(0, 0xffff - 12), this.version > 0 ? this.version : undefined, xid));
   }
 
   // ------------------------------------------------------------ asynchronous messages

@@ -223,13 +223,13 @@ export class Ofproto implements OfprotoHooks {
           if (!this.groups.get(a.group)) throw new OfError('OFPBAC_BAD_OUT_GROUP', `group ${a.group} does not exist`);
           break;
         case 'meter':
-          if (!this.meters.get(a.meter)) throw new OfError('OFPMMFC_UNKNOWN_METER', `meter ${a.meter} does not exist`);
+          if (!this.meters.get(a.meter)) throw new OfError('OFPMMFC_INVALID_METER', `meter ${a.meter} does not exist`);
           break;
         case 'goto_table':
           if (a.table <= tableId || a.table >= N_TABLES) throw new OfError('OFPBIC_BAD_TABLE_ID', `goto_table:${a.table} from table ${tableId}`);
           break;
         case 'output':
-          if (a.port >= 0xff00 && a.port < 0xfff8) throw new OfError('OFPBAC_BAD_OUT_PORT', `output to port ${a.port}`);
+          if (a.port > 0xffff || (a.port >= 0xff00 && a.port < 0xfff8)) throw new OfError('OFPBAC_BAD_OUT_PORT', `output to port ${a.port}`);
           break;
         case 'write_actions': case 'clone':
           this.checkActions(a.actions, tableId);

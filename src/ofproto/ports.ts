@@ -87,9 +87,11 @@ export class OfPort {
     const n = (x: number | undefined) => (x === undefined ? 0xffffffffffffffffn : BigInt(x));
     const counters = {
       rx_packets: n(s.rx_packets), tx_packets: n(s.tx_packets), rx_bytes: n(s.rx_bytes), tx_bytes: n(s.tx_bytes),
-      rx_dropped: n(s.rx_dropped ?? 0), tx_dropped: n(s.tx_dropped ?? 0), rx_errors: n(s.rx_errors ?? 0), tx_errors: n(s.tx_errors ?? 0),
+      rx_dropped: n(s.rx_dropped), tx_dropped: n(s.tx_dropped), rx_errors: n(s.rx_errors), tx_errors: n(s.tx_errors),
     };
-    const ether = { rx_frame_err: 0n, rx_over_err: 0n, rx_crc_err: 0n, collisions: 0n };
+    // No device here counts Ethernet-level errors: "unavailable" (all ones), which ovs-ofctl prints as "?".
+    const none = 0xffffffffffffffffn;
+    const ether = { rx_frame_err: none, rx_over_err: none, rx_crc_err: none, collisions: none };
     if (version === 1) return { port_no: this.ofport, ...counters, ...ether } as PortStats;
     const ms = Math.max(0, nowMs() - this.created);
     const duration_sec = Math.floor(ms / 1000);

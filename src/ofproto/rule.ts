@@ -4,7 +4,7 @@
 
 import {
   actionsToWire, instructionsToWire, oxmNames, protocolOfVersion,
-  type Match, type TextAction, type OfMessage, type FlowStats, type NxFlowStats,
+  type Match, type Protocol, type TextAction, type OfMessage, type FlowStats, type NxFlowStats,
 } from '../openflow/index.js';
 import type { ClsRule } from './classifier.js';
 import { FF } from './flow-mod.js';
@@ -89,15 +89,15 @@ export class Rule implements ClsRule {
       const age = (t: number) => Math.min(0xffff, Math.floor((now - t) / 1000) + 1);
       return {
         ...common, idle_age: age(this.used), hard_age: this.modified === this.created ? 0 : age(this.modified),
-        packet_count, byte_count, match: this.match, actions: actionsToWire(this.actions, 'NXM'),
+        packet_count, byte_count, match: this.match, actions: actionsToWire(encodable(this.actions, 'NXM'), 'NXM'),
       } as unknown as NxFlowStats;
     }
     if (version === 1) {
-      return { ...common, match: of10Subset(this.match), packet_count, byte_count, actions: actionsToWire(this.actions, 'OpenFlow10') } as unknown as FlowStats;
+      return { ...common, match: of10Subset(this.match), packet_count, byte_count, actions: actionsToWire(encodable(this.actions, 'OpenFlow10'), 'OpenFlow10') } as unknown as FlowStats;
     }
     const p = protocolOfVersion(version);
     const match = oxmNames(this.match);
-    const instructions = instructionsToWire(this.actions, p);
+    const instructions = instructionsToWire(encodable(this.actions, p), p);
     if (version >= 6) {
       const ms = Math.max(0, now - this.created);
       const idleMs = Math.max(0, now - this.used);
@@ -150,6 +150,23 @@ export class Rule implements ClsRule {
       },
     } as unknown as OfMessage;
   }
+}
+
+/**
+ * The actions a version can carry: one that has no form in it (push_vlan in
+ * OF1.0, say) is left out of the reply, as OVS encodes what it can, rather
+ * than failing the whole dump.
+ */
+function encodable(list: readonly TextAction[], p: Protocol): TextAction[] {
+  return list.filter((a) => {
+    try {
+      if (a.type === 'write_actions') return true;
+      actionsToWire([a], p);
+      return true;
+    } catch {
+      return false;
+    }
+  }).map((a) => (a.type === 'write_actions' ? { ...a, actions: encodable(a.actions, p) } : a));
 }
 
 /** Actions in the wire form of a version (OF1.0: plain actions; later: instructions). */

@@ -33,6 +33,12 @@ function reqPort(p: number, version: number): number {
   return q;
 }
 
+/** The group id of a group statistics request, whichever wrapping its row gives it. */
+function idOf(body: unknown): { id: number } {
+  const b = body as { id?: number; body?: { id?: number } };
+  return { id: b.id ?? b.body?.id ?? 0xfffffffc };
+}
+
 export function handleMultipart(of: Ofproto, conn: OfConn, msg: MessageOf<'MULTIPART_REQUEST'>): void {
   const v = conn.version;
   const req: MultipartRequest = msg.body;
@@ -74,7 +80,7 @@ export function handleMultipart(of: Ofproto, conn: OfConn, msg: MessageOf<'MULTI
     case 'TABLE': {
       const entries = of.tables.map((t) => (v === 1
         ? {
-          table_id: t.id, name: t.name ?? (t.id === 0 ? 'classifier' : `table${t.id}`), wildcards: 0x3fffff, max_entries: t.maxFlows,
+          table_id: t.id, name: t.name ?? '', wildcards: 0x3fffff, max_entries: t.maxFlows,
           active_count: t.count, lookup_count: BigInt(t.lookups), matched_count: BigInt(t.matches),
         }
         : { table_id: t.id, active_count: t.count, lookup_count: BigInt(t.lookups), matched_count: BigInt(t.matches) }));
@@ -85,7 +91,24 @@ export function handleMultipart(of: Ofproto, conn: OfConn, msg: MessageOf<'MULTI
       reply(conn, msg, list('TABLE_FEATURES', of.tables.map((t) => tableFeatures(t, v))));
       return;
     case 'TABLE_DESC':
-      reply(conn, msg, list('TABLE_DESC', of.tables.map((t) => ({ table_id: t.id, config: t.modConfig, properties: [] }))));
+      // Eviction by OVS's criteria (other, importance, lifetime); vacancy events off.
+      reply(conn, msg, list('TABLE_DESC', of.tables.map((t) => ({
+        table_id: t.id, config: t.modConfig,
+        properties: [{ type: 2, flags: 7 }, { type: 3, vacancy_down: 0, vacancy_up: 0, vacancy: 0 }],
+      }))));
+      return;
+    case 'NX_GROUP':
+      reply(conn, msg, list('NX_GROUP', of.groups.statsReply(idOf(req.body), 6)));
+      return;
+    case 'NX_GROUP_DESC':
+      reply(conn, msg, list('NX_GROUP_DESC', of.groups.nxDescReply(idOf(req.body).id)));
+      return;
+    case 'NX_GROUP_FEATURES':
+      // The action bitmaps in OpenFlow 1.0's numbering: output through enqueue.
+      reply(conn, msg, {
+        stat: 'NX_GROUP_FEATURES', flags: 0,
+        body: { ...of.groups.featuresReply(1), actions: { all: 0xfff, select: 0xfff, indirect: 0xfff, ff: 0xfff } },
+      } as MultipartReply);
       return;
     case 'PORT_STATS': {
       const p = reqPort((req.body as { port_no: number }).port_no, v);

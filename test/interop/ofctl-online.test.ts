@@ -34,18 +34,6 @@ const KNOWN: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     'dump-groups BR 50': 'the OF1.3 bundle that adds group 50 did not run',
     '--no-stats dump-flows BR': 'the OF1.3 bundles did not run',
   },
-  OpenFlow15: {
-    'add-flow BR priority=24,in_port=3,actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],IN_PORT':
-      'the text layer encodes move as a Nicira action in OF1.5; ovs-vswitchd answers OFPBAC_BAD_VENDOR_TYPE (OVS sends OFPAT15_COPY_FIELD)',
-    'dump-flows BR': 'the priority=24 flow is missing (as above)',
-    'dump-flows BR table=0': 'the priority=24 flow is missing (as above)',
-    'dump-flows BR out_port=2': 'the priority=24 flow is missing (as above)',
-    '--no-stats dump-flows BR': 'the priority=24 flow is missing (as above)',
-    '--sort dump-flows BR': 'the priority=24 flow is missing (as above)',
-    '--rsort=priority dump-flows BR': 'the priority=24 flow is missing (as above)',
-    '--sort=in_port --no-stats dump-flows BR': 'the priority=24 flow is missing (as above)',
-    'dump-aggregate BR': 'the priority=24 flow is missing (as above)',
-  },
 };
 
 function differing(a: readonly StepResult[], b: readonly StepResult[]): { step: string; text: string }[] {

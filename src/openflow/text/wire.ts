@@ -57,6 +57,15 @@ export function headerOfField(f: TextField): number {
   return ((c.cls << 16) | (c.field << 9) | (c.bytes ?? mf.bytes)) >>> 0;
 }
 
+/** The field's 4-byte OXM header in `version` (OF1.5's copy_field), or null when it only has an 8-byte experimenter one. */
+function oxmHeaderOfField(f: TextField, version: number): number | null {
+  const mf = FIELD_BY_NAME.get(f.tsw ?? f.name);
+  if (!mf) return null;
+  const c = codeFor(mf, version);
+  if (c.experimenter !== undefined) return null;
+  return ((c.cls << 16) | (c.field << 9) | (c.bytes ?? mf.bytes)) >>> 0;
+}
+
 function subfield(header: number, ofs: number, n_bits: number): SubfieldRef {
   const field = fieldOfHeader(header);
   if (ofs + n_bits > field.bits) throw new OfError('OFPBAC_BAD_ARGUMENT', `${field.name}[${ofs}..${ofs + n_bits - 1}] is wider than the field`);
@@ -626,7 +635,14 @@ export function actionToWire(a: TextAction, p: Protocol): Act[] {
     case 'dec_mpls_ttl': return [{ type: std ? 'nx_dec_mpls_ttl' : 'dec_mpls_ttl' }];
     case 'exit': case 'pop_queue': case 'ct_clear': return [{ type: a.type }];
     case 'set_field': return setFieldToWire(a, v);
-    case 'move':
+    case 'move': {
+      // OF1.5 has a standard copy_field, which OVS uses there (ovs-vswitchd refuses the Nicira form in OF1.5).
+      const src = v >= 6 ? oxmHeaderOfField(a.src.field, v) : null;
+      const dst = v >= 6 ? oxmHeaderOfField(a.dst.field, v) : null;
+      if (src !== null && dst !== null) {
+        return [{ type: 'copy_field', n_bits: a.src.n_bits, src_offset: a.src.ofs, dst_offset: a.dst.ofs, src, dst }];
+      }
+    }
       return [{ type: 'reg_move', n_bits: a.src.n_bits, src_ofs: a.src.ofs, dst_ofs: a.dst.ofs, src: subfieldHeader(a.src), dst: subfieldHeader(a.dst) }];
     case 'set_queue': return [{ type: std ? 'nx_set_queue' : 'set_queue', queue_id: a.queue }];
     case 'group': return [std ? { type: 'nx_group', group_id: a.group } : { type: 'group', group_id: a.group }];
