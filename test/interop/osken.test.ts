@@ -12,6 +12,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
+import { composePacket } from '../../src/flow/index.js';
+import { parseFlow } from '../../src/openflow/index.js';
 import { SWITCH_IMPLS, okOutput, realOvsMissing, startRealOvs, type RealOvs } from './real-ovs.js';
 
 const APP = join(import.meta.dirname, 'osken_scenario.py');
@@ -82,10 +84,12 @@ async function until(pred: () => Promise<boolean>, what: string, ms = 30_000): P
   }
 }
 
-const PACKET = 'in_port=1,dl_src=50:54:00:00:00:01,dl_dst=50:54:00:00:00:02,dl_type=0x0800,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_proto=17,tp_src=1000,tp_dst=2000';
+// A UDP frame from 50:54:00:00:00:01 to 50:54:00:00:00:02, as hex (the one packet syntax both switches' netdev-dummy/receive take).
+const PACKET = Buffer.from(composePacket(parseFlow(
+  'in_port=1,dl_src=50:54:00:00:00:01,dl_dst=50:54:00:00:00:02,udp,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_src=1000,tp_dst=2000,actions=drop').match)).toString('hex');
 
 async function txPackets(stack: RealOvs, port: number): Promise<number> {
-  const out = okOutput(await stack.ofctl(['dump-ports', 'br0', String(port)]), 'dump-ports');
+  const out = okOutput(await stack.ofctl(['-O', 'OpenFlow13', 'dump-ports', 'br0', String(port)]), 'dump-ports');
   const m = /tx pkts=(\d+)/.exec(out);
   return m ? Number(m[1]) : -1;
 }
@@ -124,10 +128,10 @@ for (const impl of SWITCH_IMPLS) {
 
     it('installs flows and a group the switch reports back', async () => {
       const flows = okOutput(await stack.ofctl(['-O', 'OpenFlow13', 'dump-flows', 'br0']), 'dump-flows');
-      assert.match(flows, /priority=20,in_port="?p2"?\s+actions=group:1/);
+      assert.match(flows, /priority=20,in_port=2 actions=group:1/);
       assert.match(flows, /priority=0 actions=CONTROLLER:65535/);
       const groups = okOutput(await stack.ofctl(['-O', 'OpenFlow13', 'dump-groups', 'br0']), 'dump-groups');
-      assert.match(groups, /group_id=1,type=all,bucket=actions=output:"?p1"?,bucket=actions=output:"?p2"?/);
+      assert.match(groups, /group_id=1,type=all,bucket=actions=output:1,bucket=actions=output:2/);
     });
 
     it('sends a table-miss PACKET_IN with the whole frame', async () => {
