@@ -8,6 +8,7 @@ const wanted = [
   ['ovsdb-server', 'openvswitch-switch'],
   ['/usr/lib/python3/dist-packages/ovs/db/idl.py', 'python3-openvswitch'],
   ['tshark', 'tshark'],
+  ['/usr/bin/osken-manager', 'python3-os-ken'],
   ['openssl', 'openssl'],
 ];
 
