@@ -157,9 +157,9 @@ export class OfConnection implements OfConn {
   private errorLogCount = 0;
 
   sendError(err: OfError, request: Uint8Array, xid: number): void {
-    // A misbehaving peer must not fill the log: a burst, then one line a second at most.
+    // A misbehaving peer must not fill the log: ten lines a minute at most, as OVS rate-limits them.
     const now = Date.now();
-    if (now - this.errorLogWindow > 1000) {
+    if (now - this.errorLogWindow > 60_000) {
       this.errorLogWindow = now;
       this.errorLogCount = 0;
     }

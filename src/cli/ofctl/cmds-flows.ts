@@ -116,9 +116,13 @@ async function prepareDump(target: string, filter: string, aggregate: boolean, o
 async function dumpFlowEntries(v: Vconn, req: Unsent, o: OfctlOptions): Promise<FlowEntry[]> {
   const { parts, error } = await collectMultipart(v, { ...req, xid: allocXid() } as Unsent, o);
   if (error) fatal(`dump flows (${errorText(error)})`);
-  // vconn_dump_flows decodes without the flow age extension: no idle_age or hard_age.
+  // vconn_dump_flows decodes without the flow age extension: no hard_age, and idle_age only
+  // where the version's own statistics carry it (OF1.5's idle_time).
   return parts.flatMap((p) => (p.body as { entries: (FlowStats | NxFlowStats)[] }).entries
-    .map((e) => ({ ...flowEntry(e, v.version), idle_age: -1, hard_age: -1 })));
+    .map((e) => {
+      const entry = flowEntry(e, v.version);
+      return { ...entry, idle_age: v.version >= 6 ? entry.idle_age : -1, hard_age: -1 };
+    }));
 }
 
 function errorText(b: Uint8Array): string {

@@ -30,8 +30,12 @@ export function protocolOfVersion(version: number): Protocol {
 }
 
 /** An OF1.1+ 32-bit port in OVS's 16-bit space; OF1.0 ports pass as they are. */
+/** An OF1.1+ port in OVS's 16-bit space; one with no 16-bit form is OFPBAC_BAD_OUT_PORT, as OVS answers. */
 function port16(p: number, version: number): number {
-  return version > 1 && p >= 0xffffff00 ? p - 0xffff0000 : p;
+  if (version <= 1) return p;
+  if (p >= 0xffffff00) return p - 0xffff0000;
+  if (p >= 0xff00) throw new OfError('OFPBAC_BAD_OUT_PORT', `port ${p} has no 16-bit form`);
+  return p;
 }
 
 function port32(p: number, version: number): number {
@@ -252,7 +256,7 @@ export function actionFromWire(a: Action, version: number): TextAction {
       const f = textField(a.field.field === 'in_port' ? 'in_port_oxm' : a.field.field) ?? subfieldField(a.field.field);
       if (!f) throw new OfError('OFPBAC_BAD_SET_TYPE', a.field.field);
       let value = a.field.value;
-      if (f.format === 'port32') value = BigInt(port16(Number(value), 2));
+      if (f.format === 'port32' && value >= 0xffffff00n) value -= 0xffff0000n;
       return a.field.mask === undefined || a.field.mask === ones(f.bits)
         ? { type: 'set_field', field: f, value, as: 'set_field' }
         : { type: 'set_field', field: f, value, mask: a.field.mask, as: 'set_field' };
