@@ -74,6 +74,9 @@ export function handleMessage(of: Ofproto, conn: OfConn, msg: OfMessage, raw: Ui
     case 'BUNDLE_ADD_MESSAGE':
       of.bundles.add(conn, msg, raw);
       return;
+    case 'NXT_FLOW_MONITOR_CANCEL':
+      of.monitors.cancel(conn, msg.body.id);
+      return;
     case 'NXT_FLOW_AGE':
       return;
     case 'EXPERIMENTER':

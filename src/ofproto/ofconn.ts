@@ -34,6 +34,8 @@ export interface OfConn {
   readonly name: string;
   send(msg: OfMessage): void;
   sendError(err: OfError, request: Uint8Array, xid: number): void;
+  /** Bytes queued to the peer but not yet taken by the kernel (flow monitors pause above a limit). */
+  unsentBytes?(): number;
 }
 
 /** The core's side of the connection manager. */
@@ -146,6 +148,10 @@ export class OfConnection implements OfConn {
 
   send(msg: OfMessage): void {
     this.sendRaw(encodeMessage(msg));
+  }
+
+  unsentBytes(): number {
+    return this.rconn.unsentBytes;
   }
 
   sendRaw(bytes: Uint8Array): boolean {

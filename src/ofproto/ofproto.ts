@@ -19,6 +19,7 @@ import { REMOVED_REASON, Rule, nowMs } from './rule.js';
 import { OfTable, type TableConfig } from './table.js';
 import { handleMessage } from './handler.js';
 import { Bundles } from './bundles.js';
+import { FlowMonitors } from './monitors.js';
 
 const log = vlogModule('ofproto');
 
@@ -44,7 +45,11 @@ export interface PacketPipeline {
 }
 
 /** A rule change, for flow monitors and the datapath's revalidation. */
-export type RuleEvent = { event: 'added' | 'modified' | 'removed'; rule: Rule; reason?: number; conn?: OfConn; xid?: number };
+export type RuleEvent = {
+  event: 'added' | 'modified' | 'removed'; rule: Rule; reason?: number; conn?: OfConn; xid?: number;
+  /** For 'modified': the actions and cookie before the change. */
+  oldActions?: readonly TextAction[]; oldCookie?: bigint;
+};
 
 export class Ofproto implements OfprotoHooks {
   readonly name: string;
@@ -55,6 +60,7 @@ export class Ofproto implements OfprotoHooks {
   readonly meters: MeterTable;
   readonly connmgr: Connmgr;
   readonly bundles = new Bundles(this);
+  readonly monitors = new FlowMonitors(this);
   readonly desc: Required<NonNullable<OfprotoOptions['desc']>>;
   pipeline: PacketPipeline | null;
   /** Rules with a timeout: the expiry sweep looks only at these. */
@@ -97,6 +103,7 @@ export class Ofproto implements OfprotoHooks {
   async close(): Promise<void> {
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     this.sweepTimer = null;
+    this.monitors.close();
     if (this.started) await this.started.catch(() => undefined);
     await this.connmgr.close();
   }
@@ -105,10 +112,13 @@ export class Ofproto implements OfprotoHooks {
 
   handleMessage(conn: OfConn, msg: OfMessage, raw: Uint8Array): void {
     handleMessage(this, conn, msg, raw);
+    // Monitors hear about a flow_mod's changes in one reply, right after it (OVS's ofmonitor_flush).
+    this.monitors.flush();
   }
 
   connectionClosed(conn: OfConn): void {
     this.bundles.discardAll(conn);
+    this.monitors.connectionClosed(conn);
   }
 
   failOpenChanged(active: boolean): void {
@@ -212,6 +222,7 @@ export class Ofproto implements OfprotoHooks {
 
   private emit(e: RuleEvent): void {
     this.tablesVersion++;
+    if (this.monitors.active) this.monitors.report(e);
     for (const l of this.ruleListeners) l(e);
   }
 
@@ -352,6 +363,8 @@ export class Ofproto implements OfprotoHooks {
     for (const r of rules) this.checkActions(fm.actions, r.tableId);
     const now = nowMs();
     for (const r of rules) {
+      const oldActions = r.actions;
+      const oldCookie = r.cookie;
       this.groups.ruleRefs(r.actions, -1);
       this.meters.ruleRefs(r.actions, -1);
       r.actions = fm.actions;
@@ -363,13 +376,15 @@ export class Ofproto implements OfprotoHooks {
         r.bytes = 0;
       }
       r.modified = now;
-      this.emit({ event: 'modified', rule: r, ...(conn ? { conn, xid } : {}) });
+      this.emit({ event: 'modified', rule: r, oldActions, oldCookie, ...(conn ? { conn, xid } : {}) });
     }
   }
 
   private deleteFlows(fm: OfFlowMod, conn: OfConn | null, xid: number): void {
     const rules = this.selectRules(fm, fm.command === 'delete_strict')
-      .filter((r) => actionsOutputTo(r.actions, fm.outPort) && actionsOutputToGroup(r.actions, fm.outGroup));
+      .filter((r) => actionsOutputTo(r.actions, fm.outPort) && actionsOutputToGroup(r.actions, fm.outGroup))
+      // OVS walks its classifier's subtables by priority, so removals (and their notifications) come highest first.
+      .sort((a, b) => a.tableId - b.tableId || b.priority - a.priority);
     for (const r of rules) this.removeRule(r, REMOVED_REASON.DELETE, conn, xid);
   }
 

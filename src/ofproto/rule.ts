@@ -113,6 +113,13 @@ export class Rule implements ClsRule {
     } as unknown as FlowStats;
   }
 
+  /** The match and actions a flow monitor update carries: NXM and actions in OF1.0, OXM and instructions later; no actions unless asked. */
+  monitorBody(version: number, withActions: boolean): { match: Match; actions?: unknown; instructions?: unknown } {
+    if (version === 1) return { match: this.match, actions: withActions ? actionsToWire(encodable(this.actions, 'NXM'), 'NXM') : [] };
+    const p = protocolOfVersion(version);
+    return { match: oxmNames(this.match), instructions: withActions ? instructionsToWire(encodable(this.actions, p), p) : [] };
+  }
+
   /** The FLOW_REMOVED a connection gets (`nx`: NXT_FLOW_REMOVED for an OF1.0 connection using NXM). */
   removedMessage(version: number, reason: number, now: number, nx: boolean, xid = 0): OfMessage {
     const d = duration(this.created, now);

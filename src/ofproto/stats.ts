@@ -46,6 +46,10 @@ export function handleMultipart(of: Ofproto, conn: OfConn, msg: MessageOf<'MULTI
   if (req.flags & OFPMPF_REQ_MORE) return;
   const now = nowMs();
   switch (req.stat) {
+    case 'FLOW_MONITOR':
+    case 'NX_FLOW_MONITOR':
+      of.monitors.handleRequest(conn, msg);
+      return;
     case 'DESC':
       reply(conn, msg, {
         stat: 'DESC', flags: 0,

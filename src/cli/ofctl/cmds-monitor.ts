@@ -3,15 +3,15 @@
 // controller traffic), and packet-out.
 
 import {
-  actionsParseProtocols, actionsToWire, decodeMessage, encodeMessage, oxmNames, parseActions, parsePort, protocolOfBit, versionOfBit,
-  type Match, type OfMessage, type SwitchConfig,
+  actionsParseProtocols, actionsToWire, decodeMessage, encodeMessage, oxmNames, parseActions, parseFlow, parsePort, protocolOfBit, versionOfBit,
+  type Match, type MultipartRequest, type OfMessage, type SwitchConfig,
 } from '../../openflow/index.js';
 import { fatal, run, versionBitmapNames, type Io, type OfctlOptions } from './common.js';
-import type { OnlineHandler } from './cmds-info.js';
+import { multipart, wirePort, type OnlineHandler } from './cmds-info.js';
 import { syntax, openForFlowMod } from './cmds-flows.js';
 import { parseHex } from './cmds-offline.js';
 import { namesForParse, portNumber, substituteNames } from './names.js';
-import { allocXid, openVconn, printMessage, transactNoReply, type Vconn } from './vconn.js';
+import { allocXid, dumpTransaction, openVconn, printMessage, transactNoReply, vlogWarn, type Vconn } from './vconn.js';
 
 const OFPC_INVALID_TTL_TO_CONTROLLER = 4;
 
@@ -41,8 +41,23 @@ function timestamp(): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}: `;
 }
 
+const FATAL_SIGNALS = { SIGTERM: [15, 'Terminated'], SIGINT: [2, 'Interrupt'], SIGHUP: [1, 'Hangup'] } as const;
+
+/** A long-running command says why it dies of a signal, as every OVS program's fatal-signal handler does, then dies of it. */
+function warnOnFatalSignal(io: Io): void {
+  for (const [sig, [num, text]] of Object.entries(FATAL_SIGNALS)) {
+    const handler = (): void => {
+      vlogWarn(io, 'fatal_signal', `terminating with signal ${num} (${text})`);
+      process.off(sig, handler);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, handler);
+  }
+}
+
 /** monitor_vconn: prints every message to stderr, answers echo requests when asked to; runs until the connection ends. */
 async function monitorVconn(v: Vconn, replyToEcho: boolean, o: OfctlOptions, io: Io): Promise<void> {
+  warnOnFatalSignal(io);
   for (;;) {
     const b = await run(v.recv(), 'vconn_recv');
     if (o.timestamp) io.err(timestamp());
@@ -53,6 +68,67 @@ async function monitorVconn(v: Vconn, replyToEcho: boolean, o: OfctlOptions, io:
       v.sendRaw(reply);
     }
   }
+}
+
+/** Monitor ids a tsw-ofctl process hands out, from 0 as ovs-ofctl does. */
+let nextMonitorId = 0;
+
+/**
+ * A `watch:[spec]` argument as a flow monitor request (OVS's
+ * parse_flow_monitor_request): everything reported, with actions and the
+ * switch's own changes in full, unless `!initial`, `!add`, `!delete`,
+ * `!modify`, `!actions` or `!own` say otherwise; `table=`, `out_port=`,
+ * `out_group=` and match fields narrow it.
+ */
+export function flowMonitorRequest(spec: string, version: number, io: Io): MultipartRequest {
+  // OFPFMF_* bits: INITIAL 1, ADD 2, REMOVED 4, MODIFY 8, INSTRUCTIONS 16, ONLY_OWN 64.
+  let flags = 1 | 2 | 4 | 8 | 16 | 64;
+  const off: Record<string, number> = { '!initial': 1, '!add': 2, '!delete': 4, '!modify': 8, '!actions': 16, '!own': 64, '!abbrev': 0 };
+  let table = 0xff;
+  let outPort = 0xffff;
+  let outGroup = 0xffffffff;
+  const matchParts: string[] = [];
+  for (const part of spec.split(/[,\s]+/).filter((s) => s !== '')) {
+    const eq = part.indexOf('=');
+    const name = eq < 0 ? part : part.slice(0, eq);
+    const value = eq < 0 ? '' : part.slice(eq + 1);
+    if (name in off) {
+      flags &= ~off[name]!;
+    } else if (name === 'table' || name === 'out_port' || name === 'out_group') {
+      if (value === '') fatal(`${spec}: field ${name} missing value`);
+      if (name === 'table') {
+        if (/^\d+$/.test(value) && Number(value) > 255) vlogWarn(io, 'ofp_table', `table ${value} is outside the supported range 0 through 255`);
+        if (!/^\d+$/.test(value) || Number(value) > 255) fatal(`unknown table "${value}"`);
+        table = Number(value);
+      } else if (name === 'out_port') {
+        outPort = (parseInt(value, 10) || 0) & 0xffff;
+      } else {
+        outGroup = (parseInt(value, 10) || 0) >>> 0;
+      }
+    } else {
+      try {
+        parseFlow(part, 'delete');
+      } catch (e) {
+        if (eq < 0) fatal(`${spec}: field ${name} missing value`);
+        if (/unknown keyword/.test((e as Error).message)) fatal(`${spec}: unknown keyword ${name}`);
+      }
+      matchParts.push(part);
+    }
+  }
+  const match: Match = matchParts.length ? syntax(() => parseFlow(matchParts.join(','), 'delete')).match : {};
+  const id = nextMonitorId++;
+  if (version >= 5) {
+    return {
+      stat: 'FLOW_MONITOR', flags: 0,
+      body: { monitor_id: id, out_port: wirePort(outPort, version), out_group: outGroup, flags, table_id: table, command: 0, match: oxmNames(match) },
+    } as unknown as MultipartRequest;
+  }
+  // The Nicira/ONF flags: the same bits up to ACTIONS (16), OWN is 32.
+  const nxFlags = (flags & 0x1f) | (flags & 64 ? 32 : 0);
+  const body = version === 4
+    ? { id, flags: nxFlags, out_port: wirePort(outPort, version), table_id: table, match: oxmNames(match) }
+    : { id, flags: nxFlags, out_port: outPort, table_id: table, match };
+  return { stat: 'NX_FLOW_MONITOR', flags: 0, body: { body } } as unknown as MultipartRequest;
 }
 
 const monitor: OnlineHandler = async ([target, ...args], o, io) => {
@@ -67,6 +143,9 @@ const monitor: OnlineHandler = async ([target, ...args], o, io) => {
       if (/^\d/.test(arg)) {
         const config = await fetchConfig(v);
         await transactNoReply(v, { version: v.version, kind: 'SET_CONFIG', body: { ...config, miss_send_len: parseInt(arg, 10) & 0xffff } }, o, io);
+      } else if (arg.startsWith('watch:')) {
+        const body = flowMonitorRequest(substituteNames(arg.slice(6), await namesForParse(target, o, io)), v.version, io);
+        await dumpTransaction(v, multipart(v, body), o, io);
       } else if (arg === 'invalid_ttl') {
         let config = await fetchConfig(v);
         if (!(config.flags & OFPC_INVALID_TTL_TO_CONTROLLER)) {
