@@ -402,6 +402,34 @@ function nxRows(): Row[] {
   return out;
 }
 
+/**
+ * An ONF experimenter message carrying a later version's body: OpenFlow 1.3
+ * gets 1.4's bundles this way (ONF extension 230, as OVS implements it).
+ */
+function onfMessage<T>(subtype: number, inner: Codec<T>): Codec<T> {
+  return {
+    shape: inner.shape,
+    size: (v) => 8 + inner.size(v),
+    write: (w, v) => {
+      w.u32(ONF_VENDOR_ID);
+      w.u32(subtype);
+      inner.write(w, v);
+    },
+    read: (r) => {
+      r.u32();
+      r.u32();
+      return inner.read(r);
+    },
+  };
+}
+
+function onfBundleRows(): Row[] {
+  return [
+    { kind: 'BUNDLE_CONTROL', type: 4, versions: [4], body: onfMessage(2300, bundleControl), exp: { vendor: ONF_VENDOR_ID, subtype: 2300 } },
+    { kind: 'BUNDLE_ADD_MESSAGE', type: 4, versions: [4], body: onfMessage(2301, bundleAdd), exp: { vendor: ONF_VENDOR_ID, subtype: 2301 } },
+  ] as Row[];
+}
+
 /** HELLO and ERROR must be understood in any version, so that negotiation can fail politely. */
 const ANY_VERSION = [1, 2, 3, 4, 5, 6] as const;
 
@@ -462,6 +490,7 @@ const ROWS: Row[] = [
   row('BUNDLE_CONTROL', 33, [5, 6], bundleControl),
   row('BUNDLE_ADD_MESSAGE', 34, [5, 6], bundleAdd),
   ...nxRows(),
+  ...onfBundleRows(),
 ];
 
 /** Every row of the message table (tests generate messages from it). */

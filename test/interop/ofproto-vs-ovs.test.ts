@@ -20,14 +20,10 @@ const missing = realOvsMissing()
 /** Steps whose output differs between the two switches, per version, with the reason. */
 const FIELDS = 'OVS lists match fields tsw does not have (tunnel metadata0-63, ERSPAN, GTP-U, NSH, ND reserved/options_type, in_port as NXM)';
 const CUSTOM = 'OVS\'s dummy netdev reports extra custom counters (rx_custom_packets_N, rx_q0_*) that tsw\'s dummy does not invent';
-const ONF_BUNDLE = 'OF1.3 bundles are ONF extension messages, which the codec does not have yet';
 const PORT_STATS = { 'dump-ports BR': CUSTOM, 'dump-ports BR p1': CUSTOM, 'dump-ports BR 2': CUSTOM, 'dump-ports BR LOCAL': CUSTOM };
 const KNOWN: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   OpenFlow13: {
     'dump-table-features BR': FIELDS,
-    'bundle BR DIR/bundle-ok.txt': ONF_BUNDLE, 'bundle BR DIR/bundle-fail.txt': ONF_BUNDLE,
-    '--bundle add-flow BR priority=500,in_port=1,actions=output:3': ONF_BUNDLE,
-    'dump-groups BR 50': ONF_BUNDLE, '--no-stats dump-flows BR': ONF_BUNDLE,
   },
   OpenFlow14: { 'dump-table-features BR': FIELDS, ...PORT_STATS },
   OpenFlow15: { 'dump-table-features BR': FIELDS, ...PORT_STATS },

@@ -32,7 +32,7 @@ async function control(v: Vconn, type: number, flags: number, errors: Uint8Array
 
 /** Sends `requests` (encoded messages) as one ordered, atomic bundle; prints errors and fails as ovs-ofctl does. */
 export async function bundleTransact(v: Vconn, requests: readonly Uint8Array[], o: OfctlOptions, io: Io): Promise<void> {
-  if (v.version < 5) fatal(`${v.name}: bundles need OpenFlow 1.4 or later here (tsw's codec lacks the OpenFlow 1.3 bundle extension)`);
+  if (v.version < 4) fatal(`${v.name}: bundles need OpenFlow 1.3 or later`);
   const flags = OFPBF.ORDERED | OFPBF.ATOMIC;
   const errors: Uint8Array[] = [];
   const transact = async (): Promise<boolean> => {

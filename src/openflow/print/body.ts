@@ -513,8 +513,10 @@ export function formatBody(m: OfMessage, buf: Uint8Array, opts: PrintOptions): s
     }
     case 'BUNDLE_ADD_MESSAGE': {
       const b = m.body;
-      const len = new DataView(buf.buffer, buf.byteOffset + 16, 4).getUint16(2);
-      const inner = buf.subarray(16, 16 + len);
+      // The inner message follows the bundle header, after the ONF experimenter words in OF1.3.
+      const at = m.version === 4 ? 24 : 16;
+      const len = new DataView(buf.buffer, buf.byteOffset + at, 4).getUint16(2);
+      const inner = buf.subarray(at, at + len);
       return `\n bundle_id=${bundleId(b.bundle_id)} flags=${bitNames(b.flags, bitTable(['atomic', 'ordered']))}\n` + opts.print(inner, opts.verbosity);
     }
     case 'NXT_SET_FLOW_FORMAT': {
