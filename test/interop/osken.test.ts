@@ -34,8 +34,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function startOsken(port: number, role: 'master' | 'slave'): Osken {
-  const child = spawn('/usr/bin/osken-manager', ['--ofp-listen-host', '127.0.0.1', '--ofp-tcp-listen-port', String(port), APP], {
+function startOsken(port: number, role: 'master' | 'slave', listen: readonly string[] = ['--ofp-tcp-listen-port', String(port)]): Osken {
+  const child = spawn('/usr/bin/osken-manager', ['--ofp-listen-host', '127.0.0.1', ...listen, APP], {
     env: { ...process.env, OSKEN_ROLE: role }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const events: Array<Record<string, unknown>> = [];
@@ -178,6 +178,77 @@ for (const impl of SWITCH_IMPLS) {
         okOutput(await stack.appctl(['netdev-dummy/receive', 'p1', PACKET]), 'receive');
         return (await txPackets(stack, 2)) > before;
       }, 'NORMAL forwarding from p1 to p2 in fail-open', 40_000);
+    });
+  });
+}
+
+/** A CA, and certificates it signs for the switch and the controller (plus a rogue controller certificate it does not sign). */
+async function makePki(dir: string): Promise<Record<string, string>> {
+  const { execFileSync } = await import('node:child_process');
+  const f = (n: string) => join(dir, n);
+  const ssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca-key.pem'), '-out', f('ca-cert.pem'), '-days', '2', '-subj', '/CN=tsw test CA']);
+  for (const who of ['switch', 'ctl', 'rogue']) {
+    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${who}-key.pem`), '-out', f(`${who}-req.pem`), '-subj', `/CN=${who}`]);
+    if (who === 'rogue') {
+      ssl(['x509', '-req', '-in', f(`${who}-req.pem`), '-signkey', f(`${who}-key.pem`), '-out', f(`${who}-cert.pem`), '-days', '2']);
+    } else {
+      ssl(['x509', '-req', '-in', f(`${who}-req.pem`), '-CA', f('ca-cert.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial', '-out', f(`${who}-cert.pem`), '-days', '2']);
+    }
+  }
+  return Object.fromEntries(['ca-cert', 'switch-key', 'switch-cert', 'ctl-key', 'ctl-cert', 'rogue-key', 'rogue-cert'].map((n) => [n, f(`${n}.pem`)]));
+}
+
+function startOskenSsl(port: number, pki: Record<string, string>, who: 'ctl' | 'rogue'): Osken {
+  return startOsken(port, 'master', [
+    '--ofp-ssl-listen-port', String(port), '--ofp-tcp-listen-port', '0',
+    '--ctl-privkey', pki[`${who}-key`]!, '--ctl-cert', pki[`${who}-cert`]!, '--ca-certs', pki['ca-cert']!,
+  ]);
+}
+
+for (const impl of SWITCH_IMPLS) {
+  describe(`os-ken controlling ${impl} over mutual TLS`, { skip: missing ?? false }, () => {
+    let stack: RealOvs;
+    let ctl: Osken | null = null;
+    let pki: Record<string, string>;
+
+    before(async () => {
+      stack = await startRealOvs({ impl, bridges: ['br0'], ports: { br0: ['p1', 'p2'] }, protocols: ['OpenFlow13'] });
+      pki = await makePki(stack.rundir);
+      okOutput(await stack.vsctl(['set-ssl', pki['switch-key']!, pki['switch-cert']!, pki['ca-cert']!]), 'set-ssl');
+    });
+    after(async () => {
+      await ctl?.stop();
+      await stack?.stop();
+    });
+
+    it('a controller whose certificate the CA did not sign never gets a session', async () => {
+      const port = await freePort();
+      ctl = startOskenSsl(port, pki, 'rogue');
+      okOutput(await stack.vsctl(['set-fail-mode', 'br0', 'secure', '--', 'set-controller', 'br0', `ssl:127.0.0.1:${port}`,
+        '--', 'set', 'Controller', 'br0', 'max_backoff=1000']), 'set-controller');
+      await new Promise((r) => setTimeout(r, 4000));
+      assert.equal(ctl.events.filter((e) => e.event === 'features').length, 0, 'no handshake with an unsigned peer');
+      const connected = okOutput(await stack.vsctl(['get', 'Controller', 'br0', 'is_connected']), 'is_connected').trim();
+      assert.equal(connected, 'false');
+      await ctl.stop();
+      ctl = null;
+    });
+
+    it('negotiates 1.3 over ssl:, becomes master, installs flows and hears PACKET_IN', async () => {
+      const port = await freePort();
+      ctl = startOskenSsl(port, pki, 'ctl');
+      okOutput(await stack.vsctl(['set-controller', 'br0', `ssl:127.0.0.1:${port}`, '--', 'set', 'Controller', 'br0', 'max_backoff=1000']), 'set-controller');
+      const f = await ctl.wait((e) => e.event === 'features', 'features over TLS', 20_000);
+      assert.equal(f.version, 4);
+      assert.equal((await ctl.wait((e) => e.event === 'role', 'role reply')).role, 2);
+      await ctl.wait((e) => e.event === 'barrier', 'barrier after flows');
+      const flows = okOutput(await stack.ofctl(['-O', 'OpenFlow13', 'dump-flows', 'br0']), 'dump-flows');
+      assert.match(flows, /priority=0 actions=CONTROLLER:65535/);
+      okOutput(await stack.appctl(['netdev-dummy/receive', 'p1', PACKET]), 'netdev-dummy/receive');
+      const pin = await ctl.wait((e) => e.event === 'packet_in', 'packet-in over TLS');
+      assert.equal(pin.in_port, 1);
+      await until(async () => okOutput(await stack.vsctl(['get', 'Controller', 'br0', 'is_connected']), 'is_connected').trim() === 'true', 'is_connected');
     });
   });
 }
