@@ -15,7 +15,7 @@ export type { UnixctlHandler, UnixctlServerOptions } from './unixctl.js';
 export { createPidfile, readPidfile, defaultPidfilePath, PidfileError, nativeAddon, packageRoot } from './pidfile.js';
 export type { Pidfile } from './pidfile.js';
 export {
-  Level, Destination, VlogModule, vlogModule, vlogSetLevels, vlogSetLevelsFromString, vlogGetLevels,
+  Level, Destination, VlogModule, VlogRateLimit, vlogModule, vlogSetLevels, vlogSetLevelsFromString, vlogGetLevels,
   vlogGetPatterns, vlogSetLogFile, vlogCloseLogFile, vlogReopenLogFile, vlogLogFileName, vlogRegisterCommands,
   levelFromName,
 } from './vlog.js';

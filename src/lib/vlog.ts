@@ -86,6 +86,45 @@ export class VlogModule {
   dbg(message: string): void { this.log(Level.DBG, message); }
 }
 
+/**
+ * A log rate limit shared by every use of one call site (OVS's
+ * VLOG_RATE_LIMIT_INIT): `rate` messages a minute after a burst of `burst`.
+ * When messages were suppressed, the next one that passes is preceded by a
+ * line saying how many, as OVS logs it.
+ */
+export class VlogRateLimit {
+  private tokens: number;
+  private last = Date.now();
+  private dropped = 0;
+  private firstDropped = 0;
+  private lastDropped = 0;
+
+  constructor(private readonly rate: number, private readonly burst: number) {
+    this.tokens = burst;
+  }
+
+  /** Logs `message` at `level` on `module` unless the limit says no. */
+  log(module: VlogModule, level: Level, message: string): void {
+    if (!module.isEnabled(level)) return;
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 60_000);
+    this.last = now;
+    if (this.tokens < 1) {
+      if (this.dropped++ === 0) this.firstDropped = now;
+      this.lastDropped = now;
+      return;
+    }
+    this.tokens -= 1;
+    if (this.dropped) {
+      const secs = Math.round((now - this.firstDropped) / 1000);
+      const ago = Math.round((now - this.lastDropped) / 1000);
+      module.log(Level.INFO, `Dropped ${this.dropped} log messages in last ${secs} seconds (most recently, ${ago} seconds ago) due to excessive rate`);
+      this.dropped = 0;
+    }
+    module.log(level, message);
+  }
+}
+
 /** Returns the module called `name`, registering it on first use. */
 export function vlogModule(name: string): VlogModule {
   let m = modules.get(name.toLowerCase());

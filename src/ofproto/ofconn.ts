@@ -8,7 +8,7 @@ import {
   NX_VENDOR_ID, ONF_VENDOR_ID, OfError, decodeMessage, encodeMessage, errorReply,
   type MessageKind, type OfMessage,
 } from '../openflow/index.js';
-import { vlogModule } from '../lib/vlog.js';
+import { Level, VlogRateLimit, vlogModule } from '../lib/vlog.js';
 import {
   OAM, asyncReplyBody, decodeSetAsync, defaultAsyncConfig, emptyAsyncConfig, normalizeAsync, type AsyncConfig,
 } from './conn-async.js';
@@ -73,6 +73,7 @@ const SLAVE_FORBIDDEN = new Set<MessageKind>([
 ]);
 
 const OFP_DEFAULT_MISS_SEND_LEN = 128;
+const ERROR_REPLY_LOG = new VlogRateLimit(10, 10);
 const OFPC_FRAG_MASK = 3;
 const OFPC_INVALID_TTL_TO_CONTROLLER = 4;
 const ROLE_NUM: Record<OfConnRole, number> = { equal: 1, master: 2, slave: 3 };
@@ -159,17 +160,9 @@ export class OfConnection implements OfConn {
     return this.rconn.send(bytes);
   }
 
-  private errorLogWindow = 0;
-  private errorLogCount = 0;
-
   sendError(err: OfError, request: Uint8Array, xid: number): void {
-    // A misbehaving peer must not fill the log: ten lines a minute at most, as OVS rate-limits them.
-    const now = Date.now();
-    if (now - this.errorLogWindow > 60_000) {
-      this.errorLogWindow = now;
-      this.errorLogCount = 0;
-    }
-    if (++this.errorLogCount <= 10) log.info(`${this.name}: sending ${err.error} error reply to ${describe(request)} message`);
+    // Misbehaving peers must not fill the log: one limit for every connection, ten lines a minute, as OVS's.
+    ERROR_REPLY_LOG.log(log, Level.INFO, `${this.name}: sending ${err.error} error reply to ${describe(request)} message`);
     // The whole offending message, as ovs-vswitchd quotes it (bounded by what one error message can carry).
     this.send(errorReply(err, request.subarray(0, 0xffff - 12), this.version > 0 ? this.version : undefined, xid));
   }

@@ -13,10 +13,11 @@
 import type * as net from 'node:net';
 import { encodeMessage } from '../openflow/index.js';
 import { connectStream, type TlsFiles } from '../lib/stream.js';
-import { vlogModule } from '../lib/vlog.js';
+import { Level, VlogRateLimit, vlogModule } from '../lib/vlog.js';
 import { Vconn, errorText, newXid } from './conn-vconn.js';
 
 const log = vlogModule('rconn');
+const DROPPED_LOG = new VlogRateLimit(20, 20);
 
 /** The IANA OpenFlow port, the default for tcp:/ssl: controllers without one. */
 export const OFP_PORT = 6653;
@@ -293,7 +294,9 @@ export class Rconn {
       closed: (error) => {
         if (this.vconn !== v || attempt !== this.attempt) return;
         if (error === 'EOF') log[this.reliable ? 'info' : 'dbg'](`${this.name}: connection closed by peer`);
-        else log.warn(`${this.name}: connection dropped (${error})`);
+        else if (this.reliable) log.warn(`${this.name}: connection dropped (${error})`);
+        // Accepted connections come and go at a peer's whim: their failures share one limit so no peer can fill the log.
+        else DROPPED_LOG.log(log, Level.WARN, `${this.name}: connection dropped (${error})`);
         this.disconnect(error === 'EOF' ? 'End of file' : error);
       },
     }, this.name);

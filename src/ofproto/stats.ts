@@ -16,6 +16,8 @@ import { tableFeatures } from './table-features.js';
 /** OFPP_ANY / OFPP_NONE in the switch's 16-bit space. */
 const PORT_ANY = 0xffff;
 
+const featuresCache = new WeakMap<Ofproto, Map<number, { sig: string; parts: MultipartReply[] }>>();
+
 function reply(conn: OfConn, req: MessageOf<'MULTIPART_REQUEST'>, body: MultipartReply): void {
   const parts = splitMultipartReply(body, conn.version);
   for (const p of parts) conn.send({ version: conn.version, xid: req.xid, kind: 'MULTIPART_REPLY', body: p } as OfMessage);
@@ -91,9 +93,19 @@ export function handleMultipart(of: Ofproto, conn: OfConn, msg: MessageOf<'MULTI
       reply(conn, msg, list('TABLE', entries));
       return;
     }
-    case 'TABLE_FEATURES':
-      reply(conn, msg, list('TABLE_FEATURES', of.tables.map((t) => tableFeatures(t, v))));
+    case 'TABLE_FEATURES': {
+      // ~700 kB of properties that change only with the tables' names and sizes: built once per version and kept.
+      const sig = of.tables.map((t) => `${t.name ?? ''}/${t.maxFlows}`).join('|');
+      let cached = featuresCache.get(of)?.get(v);
+      if (cached?.sig !== sig) {
+        cached = { sig, parts: splitMultipartReply(list('TABLE_FEATURES', of.tables.map((t) => tableFeatures(t, v))), v) };
+        let perVersion = featuresCache.get(of);
+        if (!perVersion) featuresCache.set(of, (perVersion = new Map()));
+        perVersion.set(v, cached);
+      }
+      for (const p of cached.parts) conn.send({ version: v, xid: msg.xid, kind: 'MULTIPART_REPLY', body: p } as OfMessage);
       return;
+    }
     case 'TABLE_DESC':
       // Eviction by OVS's criteria (other, importance, lifetime); vacancy events off.
       reply(conn, msg, list('TABLE_DESC', of.tables.map((t) => ({
