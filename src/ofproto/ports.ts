@@ -4,6 +4,7 @@
 
 import type { Netdev } from '../netdev/index.js';
 import { OFPPDPT_ETHERNET, type Port, type PortStats } from '../openflow/index.js';
+import type { PortVlan } from '../xlate/index.js';
 import { nowMs } from './rule.js';
 
 /** OFPPC_* (port config) bits. */
@@ -25,6 +26,8 @@ const SPEED_BITS_11: ReadonlyArray<readonly [number, number]> = [[10e6, 2], [100
 export class OfPort {
   /** OFPPC bits the controller set (PORT_MOD). */
   config = 0;
+  /** The port's VLAN mode for NORMAL, from the Port row (absent: trunk of all VLANs). */
+  vlan: PortVlan | undefined;
   readonly created = nowMs();
 
   constructor(

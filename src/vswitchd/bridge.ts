@@ -14,6 +14,7 @@ import { NetdevError, formatMac, parseMac } from '../netdev/index.js';
 import type { Coverage } from '../lib/index.js';
 import { Ofproto, type PacketPipeline } from '../ofproto/index.js';
 import { configureOfproto, writeControllerStatus } from './bridge-ofproto.js';
+import { VLAN_CONFIG_COLUMNS, configureVlans, writeMirrorStats } from './bridge-vlan.js';
 import { OFPP_LOCAL, OfportAllocator, validOfport } from './ofport.js';
 
 const log = vlogModule('bridge');
@@ -27,7 +28,11 @@ const CONFIG_COLUMNS: Record<string, string[]> = {
   Interface: ['name', 'type', 'options', 'ofport_request', 'mtu_request', 'other_config'],
   Controller: ['target', 'max_backoff', 'inactivity_probe', 'connection_mode', 'controller_rate_limit', 'controller_burst_limit'],
   Flow_Table: ['name', 'flow_limit', 'overflow_policy', 'groups'],
+  Mirror: [...VLAN_CONFIG_COLUMNS.Mirror!],
 };
+for (const t of ['Bridge', 'Port']) {
+  for (const c of VLAN_CONFIG_COLUMNS[t]!) if (!CONFIG_COLUMNS[t]!.includes(c)) CONFIG_COLUMNS[t]!.push(c);
+}
 
 /** Columns the switch writes (OVS's omit_alert columns): monitored, so writes send only differences. */
 const STATUS_COLUMNS: Record<string, string[]> = {
@@ -39,6 +44,7 @@ const STATUS_COLUMNS: Record<string, string[]> = {
   Controller: ['is_connected', 'role', 'status'],
   Flow_Table: [],
   SSL: [],
+  Mirror: ['statistics'],
 };
 
 /** What the switch's IDL monitors. */
@@ -326,6 +332,7 @@ export class Switch {
         for (const iface of br.ifaces.values()) this.writeIfaceStats(txn, iface);
         const row = this.idl.row('Bridge', br.uuid);
         if (row) writeControllerStatus(this.idl, row, br.ofproto, txn, true);
+        writeMirrorStats(this.idl, br.ofproto, txn);
       }
       this.coverage.inc('iface_stats_refresh');
       await txn.commit();
@@ -374,6 +381,7 @@ export class Switch {
       this.configureDatapathId(br, brRow, txn);
       br.ofproto.datapathId = br.datapathId ?? 0n;
       configureOfproto(this.idl, brRow, br.ofproto);
+      configureVlans(this.idl, brRow, br.ofproto, [...br.ports.values()].map((p) => ({ uuid: p.cfg.uuid, name: p.name, ofports: p.ifaces.map((i) => i.ofport) })));
       for (const port of br.ports.values()) {
         for (const iface of port.ifaces) {
           const row = iface.cfg.uuid ? this.idl.row('Interface', iface.cfg.uuid) : undefined;

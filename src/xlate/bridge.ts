@@ -5,6 +5,8 @@
 
 import type { Match, TextAction } from '../openflow/index.js';
 import type { MacLearning } from './mac-learning.js';
+import type { XlateMirror } from './mirror.js';
+import type { PortVlan } from './vlan.js';
 
 /** A flow entry as the pipeline sees it (OVS's rule_dpif). */
 export interface XlateRule {
@@ -41,6 +43,8 @@ export interface XlatePort {
   /** OFPPC_* bits (PORT_DOWN 1, NO_RECV 4, NO_FLOOD 16, NO_FWD 32, NO_PACKET_IN 64). */
   readonly config: number;
   isLive(): boolean;
+  /** The port's VLAN mode for NORMAL (Port tag, trunks, vlan_mode, ...); absent: a trunk of every VLAN. */
+  readonly vlan?: PortVlan | undefined;
 }
 
 export interface XlateBucket {
@@ -108,6 +112,8 @@ export interface XlateBridge {
   isFailOpen(): boolean;
   /** NORMAL's MAC learning table; the pipeline keeps one per bridge when the switch has none. */
   readonly macLearning?: MacLearning;
+  /** Port mirrors (the Mirror table); absent: those set with setMirrors, if any. */
+  readonly mirrors?: readonly XlateMirror[];
   /** Adds or replaces a flow on behalf of a learn action (ovs-ofctl add-flow syntax); throws on a bad flow. */
   learnFlow?(flowText: string): void;
 }

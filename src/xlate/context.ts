@@ -8,6 +8,7 @@ import type { XlateBridge, XlateRule } from './bridge.js';
 import type { MacLearning } from './mac-learning.js';
 import { report, type TraceNode, type TraceNodeType } from './trace-tree.js';
 import type { DpAction } from './odp.js';
+import { TPID_8021Q, type WireTag } from './vlan.js';
 
 /** OVS's limits: resubmit nesting (counting only moves to the same or an earlier table) and total resubmits. */
 export const MAX_DEPTH = 64;
@@ -78,6 +79,19 @@ export class XlateContext {
   vlanPushed = 0;
   /** Likewise for MPLS labels push_mpls added. */
   mplsPushed = 0;
+  /** TPID of the key's VLAN tag (the key holds the TCI only). */
+  tpid = TPID_8021Q;
+  /** Tags stacked above the key's own while NORMAL outputs to a dot1q-tunnel's trunk (outermost first). */
+  outerVlans: WireTag[] = [];
+  /** The same two for the packet as committed (what the datapath actions have made of it so far). */
+  committedTpid = TPID_8021Q;
+  committedOuter: WireTag[] = [];
+  /** Mirrors (bit per mirror index) this packet was already sent to (OVS's ctx->mirrors). */
+  mirrors = 0;
+  /** A mirror's snaplen while its copy is output; 0: whole packets. */
+  mirrorSnaplen = 0;
+  /** Every rule the packet matched, in order (a rule resubmitted to twice is here twice). */
+  readonly rules: XlateRule[] = [];
 
   constructor(input: XlateInput, wc: Uint32Array) {
     this.bridge = input.bridge;
@@ -91,6 +105,9 @@ export class XlateContext {
     this.credit = input.credit;
     this.trace = input.trace ? this.root : null;
     this.packet = input.packet;
+    const p = input.packet;
+    // The key drops the TPID: take it from the frame when there is one (0x88a8 for an 802.1ad tag).
+    if (p && p.length >= 14 && p[12] === 0x88 && p[13] === 0xa8) this.tpid = this.committedTpid = 0x88a8;
   }
 
   get tracing(): boolean {

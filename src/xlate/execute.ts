@@ -34,6 +34,8 @@ export function executeActions(bridge: XlateBridge, dp: readonly DpAction[], fra
         break;
       case 'push_mpls': cur = pushMpls(cur, a.ethertype, a.lse); break;
       case 'pop_mpls': cur = popMpls(cur, a.ethertype); break;
+      case 'push_vlan': cur = pushVlan(cur, a.tpid, a.tci); break;
+      case 'pop_vlan': cur = popVlan(cur); break;
       case 'meter': {
         const v = bridge.meters.apply(a.id, cur.length, now);
         if (v?.drop) {
@@ -70,5 +72,23 @@ function popMpls(f: Uint8Array, ethertype: number): Uint8Array {
   out.set(f.subarray(0, o));
   out.set([ethertype >> 8, ethertype & 0xff], o);
   out.set(f.subarray(o + 6), o + 2);
+  return out;
+}
+
+function pushVlan(f: Uint8Array, tpid: number, tci: number): Uint8Array {
+  if (f.length < 12) return f;
+  const out = new Uint8Array(f.length + 4);
+  out.set(f.subarray(0, 12));
+  const wire = tci & ~0x1000;
+  out.set([tpid >> 8, tpid & 0xff, wire >> 8, wire & 0xff], 12);
+  out.set(f.subarray(12), 16);
+  return out;
+}
+
+function popVlan(f: Uint8Array): Uint8Array {
+  if (ethertypeOffset(f) === 12) return f;
+  const out = new Uint8Array(f.length - 4);
+  out.set(f.subarray(0, 12));
+  out.set(f.subarray(16), 12);
   return out;
 }

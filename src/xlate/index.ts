@@ -7,6 +7,10 @@ export {
 } from './bridge.js';
 export { MacLearning, MAC_DEFAULT_IDLE_TIME, MAC_DEFAULT_MAX, macTableOf, type MacLearningOptions } from './mac-learning.js';
 export { Pipeline, type PipelineOptions, type PipelineStats } from './pipeline.js';
+export { MAX_MIRRORS, mirrorsOf, setMirrors, type XlateMirror } from './mirror.js';
+export {
+  TPID_8021AD, TPID_8021Q, TRUNK_ALL, resolvePortVlan, type PortVlan, type PortVlanConfig, type PriorityTags, type VlanMode,
+} from './vlan.js';
 export { translate, type XlateResult } from './xlate.js';
 export { MAX_DEPTH, MAX_RESUBMITS, type XlateError, type XlateInput } from './context.js';
 export { executeActions, type ExecuteResult } from './execute.js';

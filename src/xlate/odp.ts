@@ -7,6 +7,7 @@
 import type { XlatePacketIn } from './bridge.js';
 import type { XlateContext } from './context.js';
 import { ETH_TYPE, VLAN_CFI, get, getNum, isIp, isMpls, mark, set } from './key.js';
+import { TPID_8021Q, type WireTag } from './vlan.js';
 
 export type DpAction =
   /** The packet's headers change from those of flow `from` to those of flow `key`. */
@@ -20,7 +21,11 @@ export type DpAction =
   /** Insert an MPLS label stack entry after the Ethernet (and VLAN) header, with this ethertype. */
   | { readonly type: 'push_mpls'; readonly ethertype: number; readonly lse: number }
   /** Remove the outermost MPLS label; the frame's ethertype becomes this. */
-  | { readonly type: 'pop_mpls'; readonly ethertype: number };
+  | { readonly type: 'pop_mpls'; readonly ethertype: number }
+  /** Remove the outermost VLAN header. */
+  | { readonly type: 'pop_vlan' }
+  /** Insert a VLAN header after the Ethernet addresses; `tci` has the CFI bit set (it is cleared on the wire). */
+  | { readonly type: 'push_vlan'; readonly tpid: number; readonly tci: number };
 
 const mac = (v: bigint): string => v.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
 const ip4 = (v: bigint): string => [24n, 16n, 8n, 0n].map((s) => Number((v >> s) & 0xffn)).join('.');
@@ -64,8 +69,8 @@ export function commit(ctx: XlateContext): void {
     b = Uint32Array.from(b);
     for (const n of L3_FIELDS) set(b, n, get(a, n));
   }
-  let same = true;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) { same = false; break; }
+  let same = ctx.committedTpid === ctx.tpid && sameTags(ctx.committedOuter, ctx.outerVlans);
+  for (let i = 0; same && i < a.length; i++) if (a[i] !== b[i]) same = false;
   if (same) return;
   const out: string[] = [];
   const dp: DpAction[] = [];
@@ -88,7 +93,10 @@ export function commit(ctx: XlateContext): void {
     set(to, 'eth_type', getNum(a, 'eth_type'));
     for (const n of MPLS_FIELDS) set(to, n, get(a, n));
   }
-  dp.push({ type: 'set', from, key: Uint32Array.from(to) });
+  // VLAN headers change by explicit pops and pushes (below), never inside the set.
+  const toKey = Uint32Array.from(to);
+  set(toKey, 'vlan_tci', getNum(from, 'vlan_tci'));
+  dp.push({ type: 'set', from, key: toKey });
   if (!wasMpls && nowMpls) dp.push({ type: 'push_mpls', ethertype: t, lse: lseOf(b) });
 
   push(setOf(ctx, b, 'eth', [['eth_src', 'src', mac], ['eth_dst', 'dst', mac]]));
@@ -109,16 +117,53 @@ export function commit(ctx: XlateContext): void {
   } else if (wasMpls && nowMpls && mplsLse(a) !== mplsLse(b)) {
     out.push(`set(mpls(${mplsLse(b)}))`);
   }
-  const tciA = getNum(a, 'vlan_tci');
-  const tciB = getNum(b, 'vlan_tci');
-  if (tciA !== tciB) {
-    if (tciA & VLAN_CFI) out.push('pop_vlan');
-    if (tciB & VLAN_CFI) out.push(`push_vlan(vid=${tciB & 0xfff},pcp=${tciB >> 13})`);
-  }
+  commitVlans(ctx, a, b, dp, out);
   a.set(b);
+  ctx.committedTpid = ctx.tpid;
+  ctx.committedOuter = [...ctx.outerVlans];
   if (out.length) {
     ctx.dp.push(...dp);
     ctx.odp.push(out.join(','));
+  }
+}
+
+function tagsOf(key: Uint32Array, outer: readonly WireTag[], tpid: number): WireTag[] {
+  const tci = getNum(key, 'vlan_tci');
+  return tci & VLAN_CFI ? [...outer, { tpid, tci }] : [...outer];
+}
+
+function sameTags(x: readonly WireTag[], y: readonly WireTag[]): boolean {
+  return x.length === y.length && x.every((t, i) => t.tpid === y[i]!.tpid && t.tci === y[i]!.tci);
+}
+
+/**
+ * The VLAN part of a commit (OVS's commit_vlan_action): the innermost tags
+ * both stacks share stay; the committed tags above them are popped and the
+ * wanted ones pushed, innermost first. Popping the tag the packet came with
+ * makes the whole TCI part of the megaflow.
+ */
+function commitVlans(ctx: XlateContext, a: Uint32Array, b: Uint32Array, dp: DpAction[], out: string[]): void {
+  const have = tagsOf(a, ctx.committedOuter, ctx.committedTpid);
+  const want = tagsOf(b, ctx.outerVlans, ctx.tpid);
+  let common = 0;
+  while (common < have.length && common < want.length) {
+    const x = have[have.length - 1 - common]!;
+    const y = want[want.length - 1 - common]!;
+    if (x.tpid !== y.tpid || x.tci !== y.tci) break;
+    common++;
+  }
+  const pops = have.length - common;
+  if (pops > ctx.committedOuter.length && getNum(ctx.base, 'vlan_tci') & VLAN_CFI) {
+    mark(ctx.wc, 'vlan_tci');
+  }
+  for (let i = 0; i < pops; i++) {
+    dp.push({ type: 'pop_vlan' });
+    out.push('pop_vlan');
+  }
+  for (let i = want.length - common - 1; i >= 0; i--) {
+    const t = want[i]!;
+    dp.push({ type: 'push_vlan', tpid: t.tpid, tci: t.tci });
+    out.push(`push_vlan(${t.tpid !== TPID_8021Q ? `tpid=0x${t.tpid.toString(16).padStart(4, '0')},` : ''}vid=${t.tci & 0xfff},pcp=${t.tci >> 13})`);
   }
 }
 

@@ -1,12 +1,13 @@
 // Where packets leave the pipeline: output to a port (and the reserved ports
-// IN_PORT, FLOOD, ALL, LOCAL, CONTROLLER), NORMAL's learning switch, and
+// IN_PORT, FLOOD, ALL, LOCAL, CONTROLLER, NORMAL, the last in normal.ts), and
 // packet-ins to the controllers.
 
 import type { Match } from '../openflow/index.js';
 import { OFPP, PORT_CONFIG, type PacketInReason, type XlateRule } from './bridge.js';
 import { isMissRule, type XlateContext } from './context.js';
-import { VLAN_CFI, get, getNum, mark, port16 } from './key.js';
-import { MacLearning } from './mac-learning.js';
+import { get, getNum, port16 } from './key.js';
+import { mirrorEgress } from './mirror.js';
+import { xlateNormal } from './normal.js';
 import { commit, odpPort } from './odp.js';
 
 /** The packet's current input port (16-bit). */
@@ -15,7 +16,7 @@ export function currentInPort(ctx: XlateContext): number {
 }
 
 /** Ports in the order flooding visits them: by number, LOCAL last. */
-function portsInOrder(ctx: XlateContext): number[] {
+export function portsInOrder(ctx: XlateContext): number[] {
   return [...ctx.bridge.ports.keys()].sort((a, b) => a - b);
 }
 
@@ -54,7 +55,10 @@ export function composeOutput(ctx: XlateContext, port: number, truncate: number)
   }
   commit(ctx);
   const text = odpPort(port);
+  // A mirror with a snaplen truncates its copies.
+  if (!truncate && ctx.mirrorSnaplen > 0 && ctx.mirrorSnaplen < 0xffff) truncate = ctx.mirrorSnaplen;
   ctx.emit({ type: 'output', port, maxLen: truncate }, truncate ? `trunc(${truncate}),${text}` : text);
+  mirrorEgress(ctx, port);
 }
 
 function flood(ctx: XlateContext, all: boolean): void {
@@ -64,59 +68,6 @@ function flood(ctx: XlateContext, all: boolean): void {
     const p = ctx.bridge.ports.get(n)!;
     if (!all && p.config & PORT_CONFIG.NO_FLOOD) continue;
     composeOutput(ctx, n, 0);
-  }
-}
-
-// ---------------------------------------------------------------- NORMAL
-
-function formatMac(v: bigint): string {
-  return v.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
-}
-
-/** 01:80:c2:00:00:00 through 01:80:c2:00:00:0f: never forwarded by a bridge. */
-function isReservedMac(m: bigint): boolean {
-  return (m & ~0xfn) === 0x0180c2000000n;
-}
-
-/** The learning switch behind OFPP_NORMAL: learn the source, forward to the known port or flood the VLAN. */
-export function xlateNormal(ctx: XlateContext): void {
-  mark(ctx.wc, 'eth_src');
-  mark(ctx.wc, 'eth_dst');
-  mark(ctx.wc, 'vlan_tci', 0x1fffn);
-  const inPort = currentInPort(ctx);
-  const noneBundle = inPort === OFPP.NONE || inPort === OFPP.CONTROLLER;
-  const inXport = ctx.bridge.ports.get(inPort);
-  if (!inXport && !noneBundle) {
-    ctx.report('warn', 'no input bundle, dropping');
-    return;
-  }
-  const tci = getNum(ctx.key, 'vlan_tci');
-  const vlan = tci & VLAN_CFI ? tci & 0xfff : 0;
-  const dst = get(ctx.key, 'eth_dst');
-  const src = get(ctx.key, 'eth_src');
-  if (isReservedMac(dst)) {
-    ctx.report('detail', 'packet has reserved destination MAC, dropping');
-    return;
-  }
-  if (ctx.sideEffects && inXport && ctx.mac.learn(src, vlan, inPort)) {
-    ctx.report('detail', `learned that ${formatMac(src)} is on port ${inXport.name} in VLAN ${vlan}`);
-  }
-  const known = MacLearning.mayLearn(dst) ? ctx.mac.lookup(dst, vlan) : undefined;
-  if (known === undefined) {
-    ctx.report('detail', 'no learned MAC for destination, flooding');
-    for (const n of portsInOrder(ctx)) {
-      if (n === inPort) continue;
-      const p = ctx.bridge.ports.get(n)!;
-      if (p.config & PORT_CONFIG.NO_FLOOD) continue;
-      composeOutput(ctx, n, 0);
-    }
-  } else if (!ctx.bridge.ports.has(known)) {
-    ctx.report('warn', 'learned port is unknown, dropping');
-  } else if (known === inPort) {
-    ctx.report('detail', 'learned port is input port, dropping');
-  } else {
-    ctx.report('detail', 'forwarding to learned port');
-    composeOutput(ctx, known, 0);
   }
 }
 

@@ -8,6 +8,7 @@ import { MAX_DEPTH, MAX_RESUBMITS, isMissRule, type MissRule, type XlateContext 
 import { doActions } from './actions.js';
 import { reparse } from './field-actions.js';
 import { get, port16, port32, set } from './key.js';
+import { mirrorIngress, mirrorOutMask } from './mirror.js';
 import { controllerAction } from './output.js';
 
 export const TRACE_PROTOCOL = 'OpenFlow13';
@@ -36,7 +37,10 @@ export function lookupRule(ctx: XlateContext, tableId: number, inPort: number, m
     table.lookups++;
     if (rule) table.matches++;
   }
-  if (rule) return rule;
+  if (rule) {
+    ctx.rules.push(rule);
+    return rule;
+  }
   if (mayPacketIn) {
     const wants = ctx.bridge.connmgr.wantsPacketInOnMiss?.() ?? !ctx.tracing;
     const p = ctx.bridge.ports.get(port16(Number(saved)));
@@ -112,9 +116,24 @@ export function startPipeline(ctx: XlateContext): void {
   }
   reportTable(ctx, rule, 0);
   ctx.rule = rule;
-  const p = ctx.bridge.ports.get(inPort);
-  if (p && p.config & (PORT_CONFIG.NO_RECV | PORT_CONFIG.PORT_DOWN)) return;
+  if (!mayReceive(ctx)) return;
   runRule(ctx, rule, false);
+}
+
+/**
+ * Whether the packet's actions run at all (xlate_actions): not when the input
+ * port refuses packets or carries only mirror copies. Mirrors selecting the
+ * input port get their copy here, before any action.
+ */
+export function mayReceive(ctx: XlateContext): boolean {
+  const p = ctx.bridge.ports.get(ctx.inPort);
+  if (p && mirrorOutMask(ctx.bridge, ctx.inPort)) {
+    ctx.report('error', `dropping packet received on port ${p.name}, which is reserved exclusively for mirroring`);
+    return false;
+  }
+  if (p && p.config & (PORT_CONFIG.NO_RECV | PORT_CONFIG.PORT_DOWN)) return false;
+  mirrorIngress(ctx, ctx.inPort);
+  return true;
 }
 
 // ---------------------------------------------------------------- action set

@@ -3,7 +3,8 @@
 // looked at, and the trace tree when asked for.
 
 import { doActions } from './actions.js';
-import { executeActionSet, startPipeline } from './tables.js';
+import { executeActionSet, mayReceive, startPipeline } from './tables.js';
+import type { XlateRule } from './bridge.js';
 import { XlateContext, type XlateError, type XlateInput } from './context.js';
 import { VLAN_CFI, get, getNum, isIp, isMpls, mark, newKey, set } from './key.js';
 import type { DpAction } from './odp.js';
@@ -22,6 +23,12 @@ export interface XlateResult {
   readonly flow: Uint32Array;
   readonly error: XlateError | null;
   readonly trace: readonly TraceNode[];
+  /**
+   * The rules the packet matched, in the order it met them (once per visit),
+   * so a datapath can credit them for later packets of the same megaflow
+   * without translating again.
+   */
+  readonly rules: readonly XlateRule[];
 }
 
 export function translate(input: XlateInput): XlateResult {
@@ -34,7 +41,7 @@ export function translate(input: XlateInput): XlateResult {
   if (bridgeNode) ctx.trace = bridgeNode;
   if (input.actions) {
     ctx.inPacketOut = true;
-    doActions(ctx, input.actions);
+    if (mayReceive(ctx)) doActions(ctx, input.actions);
   } else {
     startPipeline(ctx);
   }
@@ -43,6 +50,7 @@ export function translate(input: XlateInput): XlateResult {
   const failed = ctx.error !== null;
   return {
     dp: failed ? [] : ctx.dp, odp: failed ? [] : ctx.odp, wc: ctx.wc, base: ctx.base, flow: ctx.key, error: ctx.error, trace: ctx.root,
+    rules: ctx.rules,
   };
 }
 
