@@ -1,6 +1,9 @@
-/* tsw's native layer: the few things Node cannot do by itself.
+/* tsw's native layer: the few things Node cannot do by itself. The API is
+ * described in README.md; this file holds the pidfile locks and the module
+ * entry point, the other files one subject each (afpacket.c, tap.c, link.c,
+ * wait.c, handles.c, util.c).
  *
- * Exports:
+ * Exports defined here:
  *   lockFile(fd: number): boolean
  *     Takes a POSIX (fcntl F_SETLK) write lock on the whole file. Returns
  *     false when another process holds a conflicting lock; throws on any
@@ -9,12 +12,12 @@
  *   lockOwner(fd: number): number
  *     The pid holding a conflicting write lock on the file, or 0 if none.
  */
+#include "native.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <stdio.h>
 #include <unistd.h>
-#include <node_api.h>
 
 static int get_fd(napi_env env, napi_callback_info info, int *fd)
 {
@@ -29,13 +32,6 @@ static int get_fd(napi_env env, napi_callback_info info, int *fd)
     }
     *fd = value;
     return 0;
-}
-
-static void throw_errno(napi_env env, const char *what)
-{
-    char msg[256];
-    snprintf(msg, sizeof msg, "%s: %s", what, strerror(errno));
-    napi_throw_error(env, NULL, msg);
 }
 
 static napi_value lock_file(napi_env env, napi_callback_info info)
@@ -55,7 +51,7 @@ static napi_value lock_file(napi_env env, napi_callback_info info)
             napi_get_boolean(env, false, &result);
             return result;
         }
-        throw_errno(env, "fcntl(F_SETLK)");
+        tsw_throw_errno(env, errno, "fcntl(F_SETLK)");
         return NULL;
     }
     napi_get_boolean(env, true, &result);
@@ -75,21 +71,27 @@ static napi_value lock_owner(napi_env env, napi_callback_info info)
     lck.l_type = F_WRLCK;
     lck.l_whence = SEEK_SET;
     if (fcntl(fd, F_GETLK, &lck) < 0) {
-        throw_errno(env, "fcntl(F_GETLK)");
+        tsw_throw_errno(env, errno, "fcntl(F_GETLK)");
         return NULL;
     }
     napi_create_int32(env, lck.l_type == F_UNLCK ? 0 : (int32_t) lck.l_pid, &result);
     return result;
 }
 
-static napi_value init(napi_env env, napi_value exports)
+/* Context aware: worker_threads load the addon too, and all of them share
+ * the process-wide handle table. */
+NAPI_MODULE_INIT()
 {
     napi_property_descriptor props[] = {
-        { "lockFile", NULL, lock_file, NULL, NULL, NULL, napi_default, NULL },
-        { "lockOwner", NULL, lock_owner, NULL, NULL, NULL, napi_default, NULL },
+        TSW_FN("lockFile", lock_file),
+        TSW_FN("lockOwner", lock_owner),
+        TSW_FN("close", tsw_close),
+        TSW_FN("kindOf", tsw_kind_of),
     };
     napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+    tsw_afpacket_init(env, exports);
+    tsw_tap_init(env, exports);
+    tsw_link_init(env, exports);
+    tsw_wait_init(env, exports);
     return exports;
 }
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -7,3 +7,7 @@ export type { DummyCommandRegistry, DummyLevel } from './dummy.js';
 export {
   DummyNetdev, DUMMY_TYPES, NetdevCommandError, dummyNetdevClass, registerDummyClasses, registerDummyCommands,
 } from './dummy.js';
+export type { BatchNetdev } from './linkmon.js';
+export { LinkMonitor, LinuxNetdev, isBatchNetdev, linkMonitor, toNetdevError } from './linkmon.js';
+export { LINUX_TYPES, SystemNetdev, registerLinuxClasses, systemNetdevClass } from './afpacket.js';
+export { TapNetdev, internalNetdevClass, tapNetdevClass } from './tap.js';
