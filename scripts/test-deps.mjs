@@ -10,6 +10,11 @@ const wanted = [
   ['tshark', 'tshark'],
   ['/usr/bin/osken-manager', 'python3-os-ken'],
   ['openssl', 'openssl'],
+  // The network-namespace scenarios: hosts ping and move TCP through the switch.
+  ['/usr/bin/ping', 'iputils-ping'],
+  ['/usr/bin/nc', 'netcat-openbsd'],
+  ['/usr/sbin/ethtool', 'ethtool'],
+  ['/usr/bin/iperf3', 'iperf3'],
 ];
 
 function have(what) {

@@ -42,6 +42,8 @@ export interface PacketPipeline {
   packetOut(ofproto: Ofproto, inPort: number, frame: Uint8Array, actions: readonly TextAction[], metadata: Match): void;
   /** A port went away: forget what was learned about it. */
   portRemoved?(ofproto: Ofproto, ofport: number): void;
+  /** Datapath limits from Open_vSwitch other_config (flow-limit, max-idle in ms). */
+  configure?(opts: { flowLimit: number; maxIdleMs: number }): void;
 }
 
 /** A rule change, for flow monitors and the datapath's revalidation. */

@@ -140,6 +140,8 @@ export function configureVlans(idl: Idl, brRow: IdlRow, ofproto: Ofproto, ports:
       if (!port) continue;
       // What was learned on a port whose VLANs changed may be wrong now (OVS flushes the bundle's entries).
       if (port.vlan && !sameVlan(port.vlan, vlan)) macTableOf(ofproto as object as Parameters<typeof macTableOf>[0]).flushPort(n);
+      // Cached translations decided by the old VLAN settings must go.
+      if (!port.vlan || !sameVlan(port.vlan, vlan)) ofproto.tablesVersion++;
       port.vlan = vlan;
     }
   }
@@ -163,6 +165,7 @@ export function configureVlans(idl: Idl, brRow: IdlRow, ofproto: Ofproto, ports:
   }
   mirrorObjects.set(ofproto, now);
   setMirrors(ofproto, [...now.values()]);
+  if (now.size || old.size) ofproto.tablesVersion++;
 }
 
 /** Writes Mirror.statistics (tx_bytes, tx_packets) of a switch's mirrors where they changed (OVS's mirror_refresh_stats). */

@@ -364,6 +364,12 @@ export class Switch {
 
   private apply(txn: IdlTxn): void {
     const ovs = [...this.idl.table('Open_vSwitch').values()][0] ?? null;
+    if (ovs && this.pipeline?.configure) {
+      // The datapath's limits (OVS's udpif flow limit and max-idle), from Open_vSwitch other_config.
+      const other = smap(ovs, 'other_config');
+      const int = (k: string, dflt: number): number => (/^\d+$/.test(other.get(k) ?? '') ? Number(other.get(k)) : dflt);
+      this.pipeline.configure({ flowLimit: int('flow-limit', 200_000), maxIdleMs: int('max-idle', 10_000) });
+    }
     this.addDelBridges(ovs);
     for (const br of this.bridges.values()) {
       const cfg = this.idl.row('Bridge', br.uuid)!;

@@ -7,11 +7,13 @@ import { DummyNetdev, type NetdevRegistry } from '../netdev/index.js';
 import { formatActions, formatWireMatch, parseFlow } from '../openflow/index.js';
 import { composePacket } from '../flow/index.js';
 import type { Ofproto } from '../ofproto/index.js';
-import { TraceError, fdbFlush, fdbShow, traceCommand } from '../xlate/index.js';
+import { TraceError, fdbFlush, fdbShow, traceCommand, type DatapathPipeline } from '../xlate/index.js';
 
 export interface CommandContext {
   ofprotos(): Map<string, Ofproto>;
   registry: NetdevRegistry;
+  /** The cached datapath, when the switch runs one. */
+  datapath?: DatapathPipeline;
 }
 
 function bridgeOf(ctx: CommandContext, name: string): Ofproto {
@@ -42,6 +44,19 @@ export function frameFromArgument(text: string): Uint8Array {
 
 export function registerBridgeCommands(ctl: UnixctlServer, ctx: CommandContext): void {
   ctl.register('ofproto/list', '', 0, 0, () => [...ctx.ofprotos().keys()].sort().map((n) => `${n}\n`).join(''));
+
+  if (ctx.datapath) {
+    const dp = ctx.datapath;
+    // Every bridge's megaflows (OVS's one netdev datapath holds them all); `dpif/dump-flows BRIDGE` for one bridge.
+    ctl.register('dpctl/dump-flows', '[-m] [dp]', 0, 2, () => [...ctx.ofprotos().values()].map((of) => dp.dumpFlows(of)).join(''));
+    ctl.register('dpif/dump-flows', '[-m] bridge', 1, 2, (args) => dp.dumpFlows(bridgeOf(ctx, args[args.length - 1]!)));
+    ctl.register('upcall/show', '', 0, 0, () => {
+      const s = dp.dpStats;
+      const flows = [...ctx.ofprotos().values()].reduce((n, of) => n + dp.cacheOf(of).count, 0);
+      return `system@ovs-system:\n  flows         : (current ${flows}) (limit ${dp.flowLimit})\n  hits          : ${s.hits}\n`
+        + `  upcalls       : ${s.upcalls}\n  uncached      : ${s.uncached}\n  flushes       : ${s.flushes}\n`;
+    });
+  }
 
   ctl.register('bridge/dump-flows', '[--offload-stats] bridge', 1, 2, (args) => {
     const of = bridgeOf(ctx, args[args.length - 1]!);

@@ -13,10 +13,10 @@ import { packageRoot } from '../lib/pidfile.js';
 import { setProgramName } from '../lib/program.js';
 import { vlogModule } from '../lib/vlog.js';
 import type { DummyLevel } from '../netdev/index.js';
-import { NetdevRegistry, registerDummyClasses, registerDummyCommands } from '../netdev/index.js';
+import { NetdevRegistry, registerDummyClasses, registerDummyCommands, registerLinuxClasses } from '../netdev/index.js';
 import { Switch, switchTableSelection } from './bridge.js';
 import { registerBridgeCommands } from './commands.js';
-import { Pipeline } from '../xlate/index.js';
+import { DatapathPipeline } from '../xlate/index.js';
 import { Coverage, walkOptions } from '../lib/index.js';
 
 const PROGRAM = 'tsw-vswitchd';
@@ -135,6 +135,8 @@ async function run(argv: string[]): Promise<void> {
   const registry = new NetdevRegistry();
   const coverage = new Coverage();
   const datapathTypes = ['netdev', 'system'];
+  // Real ports first (AF_PACKET, tap); --enable-dummy=override replaces them all with dummies.
+  registerLinuxClasses(registry);
   if (args.dummy !== null) {
     registerDummyClasses(registry, args.dummy, OVERRIDABLE_TYPES);
     datapathTypes.push('dummy');
@@ -151,7 +153,8 @@ async function run(argv: string[]): Promise<void> {
       : undefined,
     log: (m) => log.info(m),
   });
-  const sw = new Switch({ idl, registry, coverage, datapathTypes, rundir: rundir(), version: version(), pipeline: new Pipeline() });
+  const pipeline = new DatapathPipeline();
+  const sw = new Switch({ idl, registry, coverage, datapathTypes, rundir: rundir(), version: version(), pipeline });
 
   // The main loop: every database change (or gaining the lock) may mean new configuration.
   let reconfiguring = false;
@@ -187,7 +190,7 @@ async function run(argv: string[]): Promise<void> {
   });
   setInterval(() => void sw.refreshStats().catch(() => undefined), STATS_INTERVAL_MS).unref();
   setInterval(() => void sw.refreshControllers().catch(() => undefined), CONTROLLER_STATUS_INTERVAL_MS).unref();
-  registerBridgeCommands(ctl, { ofprotos: () => sw.ofprotos(), registry });
+  registerBridgeCommands(ctl, { ofprotos: () => sw.ofprotos(), registry, datapath: pipeline });
 
   if (args.dummy !== null) registerDummyCommands(ctl, registry, () => sw.refreshStatus());
 

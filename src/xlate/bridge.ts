@@ -114,6 +114,8 @@ export interface XlateBridge {
   readonly macLearning?: MacLearning;
   /** Port mirrors (the Mirror table); absent: those set with setMirrors, if any. */
   readonly mirrors?: readonly XlateMirror[];
+  /** Moves whenever anything a translation depends on changes (flows, groups, meters, ports): cached translations compare it. */
+  readonly tablesVersion?: number;
   /** Adds or replaces a flow on behalf of a learn action (ovs-ofctl add-flow syntax); throws on a bad flow. */
   learnFlow?(flowText: string): void;
 }

@@ -36,6 +36,8 @@ export class MacLearning {
   private readonly now: () => number;
   /** Insertion order is LRU order: a relearned entry is moved to the end. */
   private readonly entries = new Map<bigint, MacEntry>();
+  /** Moves on every change that can change a forwarding decision (new, moved or forgotten entries): cached translations check it. */
+  version = 0;
 
   constructor(opts: MacLearningOptions = {}) {
     this.idleTime = opts.idleTime ?? MAC_DEFAULT_IDLE_TIME;
@@ -74,6 +76,7 @@ export class MacLearning {
       e.learned = now;
       if (e.port === port) return false;
       e.port = port;
+      this.version++;
       return true;
     }
     if (e) this.entries.delete(k);
@@ -81,8 +84,10 @@ export class MacLearning {
     while (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value as bigint;
       this.entries.delete(oldest);
+      this.version++;
     }
     this.entries.set(k, { mac, vlan, port, learned: now });
+    this.version++;
     return true;
   }
 
@@ -92,6 +97,7 @@ export class MacLearning {
     if (!e) return undefined;
     if (!this.alive(e, this.now())) {
       this.entries.delete(entryKey(mac, vlan));
+      this.version++;
       return undefined;
     }
     return e.port;
@@ -110,16 +116,19 @@ export class MacLearning {
         n++;
       }
     }
+    if (n) this.version++;
     return n;
   }
 
   flush(): void {
     this.entries.clear();
+    this.version++;
   }
 
   /** Forgets what was learned on a port (the port went away or changed). */
   flushPort(port: number): void {
     for (const [k, e] of this.entries) if (e.port === port) this.entries.delete(k);
+    this.version++;
   }
 
   /** `ovs-appctl fdb/show BRIDGE`: oldest entry first, age in whole seconds. */
