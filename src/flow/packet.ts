@@ -53,15 +53,18 @@ function putMac(key: Uint32Array, word: number, b: Uint8Array, o: number): void 
   key[word + 1] = u32(b, o + 2);
 }
 
-/** Fills `key` from a frame received on `inPort` (OF1.1+ numbering). Never throws: a short frame yields what it has. */
-export function extractFlow(frame: Uint8Array, len: number, inPort: number, key: Uint32Array): void {
+/**
+ * Fills `key` from a frame received on `inPort` (OF1.1+ numbering). Never throws: a short frame yields what it has.
+ * The frame may sit at `start` inside a larger buffer (a batch), so the datapath needs no view per packet.
+ */
+export function extractFlow(frame: Uint8Array, len: number, inPort: number, key: Uint32Array, start = 0): void {
   for (const w of PACKET_WORDS) key[w] = 0;
   key[W.in_port!] = inPort >>> 0;
-  const end = Math.min(len, frame.length);
-  if (end < 14) return;
-  putMac(key, MAC_WORDS.eth_dst!, frame, 0);
-  putMac(key, MAC_WORDS.eth_src!, frame, 6);
-  let off = 12;
+  const end = Math.min(start + len, frame.length);
+  if (end - start < 14) return;
+  putMac(key, MAC_WORDS.eth_dst!, frame, start);
+  putMac(key, MAC_WORDS.eth_src!, frame, start + 6);
+  let off = start + 12;
   let type = u16(frame, off);
   off += 2;
   if ((type === ETH_VLAN || type === ETH_QINQ) && end >= off + 4) {

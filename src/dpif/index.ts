@@ -1,0 +1,20 @@
+// The datapath layer: the userspace datapath (dpif-netdev) with its megaflow
+// classifier, exact-match cache, action execution, upcalls and
+// revalidation, and the unixctl texts OVS prints for it. Below xlate: it
+// knows flow keys, frames and datapath actions, never OpenFlow tables.
+export { DpifError, formatAction, formatActions, sameActions, checkSetMask } from './actions.js';
+export type { DpAction } from './actions.js';
+export { DpifNetdev, normalizeMask } from './dpif-netdev.js';
+export type {
+  DpPortIo, DpPort, DpPortStats, DpFlow, UpcallFn, UpcallResult, RetranslateFn, DpifNetdevOptions, DpifNetdevStats,
+} from './dpif-netdev.js';
+export { Dpcls, ExactMatchCache, EMC_ENTRIES } from './dpcls.js';
+export { formatOdpKey, ufidOf, mplsLse } from './odp-key.js';
+export type { PortNames } from './odp-key.js';
+export {
+  formatDumpFlow, formatDpctlDumpFlows, formatDpifDumpFlows, formatDpctlShow, formatDpifShow, formatPmdStats,
+  formatUpcallShow, formatFlowStats,
+} from './format.js';
+export type { DumpFlowsOptions, DpifShowPort } from './format.js';
+export { MegaflowCache } from './megaflow-cache.js';
+export type { Megaflow } from './megaflow-cache.js';

@@ -1,0 +1,64 @@
+// Word indices of the flow-key fields the datapath reads and writes, and
+// small integer formatters shared by the ODP printers. Resolved once at load
+// so the per-packet code indexes typed arrays with plain numbers.
+
+import { fieldSlot } from '../flow/index.js';
+
+const w = (name: string): number => fieldSlot(name).word;
+
+/** Flow-key words (see src/flow/key.ts) by field, integer indices only. */
+export const K = {
+  ipTos: w('ip_tos'), inPort: w('in_port'), ethDst: w('eth_dst'), ethSrc: w('eth_src'), ethType: w('eth_type'),
+  vlanTci: w('vlan_tci'), nwProto: w('nw_proto'), nwTtl: w('nw_ttl'), ipFrag: w('ip_frag'), ipSrc: w('ip_src'),
+  ipDst: w('ip_dst'), tcpSrc: w('tcp_src'), tcpDst: w('tcp_dst'), udpSrc: w('udp_src'), udpDst: w('udp_dst'),
+  sctpSrc: w('sctp_src'), sctpDst: w('sctp_dst'), icmpType: w('icmp_type'), icmpCode: w('icmp_code'),
+  arpOp: w('arp_op'), arpSpa: w('arp_spa'), arpTpa: w('arp_tpa'), arpSha: w('arp_sha'), arpTha: w('arp_tha'),
+  ipv6Src: w('ipv6_src'), ipv6Dst: w('ipv6_dst'), ipv6Label: w('ipv6_label'), icmpv6Type: w('icmpv6_type'),
+  icmpv6Code: w('icmpv6_code'), ndTarget: w('nd_target'), ndSll: w('nd_sll'), ndTll: w('nd_tll'),
+  mplsLabel: w('mpls_label'), mplsTc: w('mpls_tc'), mplsBos: w('mpls_bos'), mplsTtl: w('mpls_ttl'),
+  tcpFlags: w('tcp_flags'), recircId: w('recirc_id'), dpHash: w('dp_hash'), pktMark: w('pkt_mark'),
+  ctState: w('ct_state'), ctZone: w('ct_zone'), ctMark: w('ct_mark'),
+} as const;
+
+/**
+ * Words a datapath key can differ in: everything extraction fills (in_port
+ * through the TCP flags). The exact-match cache compares these; pipeline
+ * metadata (registers, tunnel, conntrack) stays zero in the datapath.
+ */
+export const DP_KEY_WORDS = K.tcpFlags + 1;
+
+export const hex2 = (v: number): string => v.toString(16).padStart(2, '0');
+
+export function macText(key: Uint32Array, word: number): string {
+  const hi = key[word]!;
+  const lo = key[word + 1]!;
+  return `${hex2(hi >>> 8)}:${hex2(hi & 0xff)}:${hex2(lo >>> 24)}:${hex2((lo >>> 16) & 0xff)}:${hex2((lo >>> 8) & 0xff)}:${hex2(lo & 0xff)}`;
+}
+
+export const ip4Text = (v: number): string => `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+
+/** RFC 5952 text of the 128-bit address in words [word, word+4), as inet_ntop prints it. */
+export function ip6Text(key: Uint32Array, word: number): string {
+  const g: number[] = [];
+  for (let i = 0; i < 4; i++) g.push(key[word + i]! >>> 16, key[word + i]! & 0xffff);
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && (g[5] === 0xffff || (g[5] === 0 && (g[6] !== 0 || g[7]! > 1)))) {
+    // IPv4-mapped and IPv4-compatible forms, as glibc prints them.
+    const v4 = ip4Text(((g[6]! << 16) | g[7]!) >>> 0);
+    return g[5] === 0xffff ? `::ffff:${v4}` : `::${v4}`;
+  }
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const parts = g.map((x) => x.toString(16));
+  if (best < 0) return parts.join(':');
+  return `${parts.slice(0, best).join(':')}::${parts.slice(best + bestLen).join(':')}`;
+}
+
+/** C's `%#x`: 0 prints as "0", anything else with a 0x prefix. */
+export const altHex = (v: number): string => (v === 0 ? '0' : `0x${v.toString(16)}`);
