@@ -16,5 +16,3 @@ export {
   formatUpcallShow, formatFlowStats,
 } from './format.js';
 export type { DumpFlowsOptions, DpifShowPort } from './format.js';
-export { MegaflowCache } from './megaflow-cache.js';
-export type { Megaflow } from './megaflow-cache.js';

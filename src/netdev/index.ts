@@ -11,3 +11,4 @@ export type { BatchNetdev } from './linkmon.js';
 export { LinkMonitor, LinuxNetdev, isBatchNetdev, linkMonitor, toNetdevError } from './linkmon.js';
 export { LINUX_TYPES, SystemNetdev, registerLinuxClasses, systemNetdevClass } from './afpacket.js';
 export { TapNetdev, internalNetdevClass, tapNetdevClass } from './tap.js';
+export { PatchNetdev, patchNetdevClass } from './patch.js';

@@ -31,10 +31,13 @@ export interface BatchNetdev extends Netdev {
   rxq(): { handle: number; kind: 'afpacket' | 'tap' };
   /** Transmits frames of `batch`: all, or the first `count` (default all) of `indices`. Returns frames sent. */
   sendBatch(batch: FrameBatch, indices?: Uint32Array, count?: number): number;
+  /** Appends the frames waiting on the device to `batch` (a datapath polling on the main thread); returns how many. */
+  receiveBatch(batch: FrameBatch): number;
 }
 
 export function isBatchNetdev(n: Netdev): n is BatchNetdev {
-  return typeof (n as Partial<BatchNetdev>).rxq === 'function' && typeof (n as Partial<BatchNetdev>).sendBatch === 'function';
+  const b = n as Partial<BatchNetdev>;
+  return typeof b.rxq === 'function' && typeof b.sendBatch === 'function' && typeof b.receiveBatch === 'function';
 }
 
 /**
@@ -318,6 +321,15 @@ export abstract class LinuxNetdev extends EventEmitter<NetdevEvents> implements 
 
   rxq(): { handle: number; kind: 'afpacket' | 'tap' } {
     return { handle: this.handle, kind: this.kind };
+  }
+
+  receiveBatch(batch: FrameBatch): number {
+    if (this.closed) return 0;
+    try {
+      return rxBatch(this.handle, batch);
+    } catch {
+      return 0;
+    }
   }
 
   sendBatch(batch: FrameBatch, indices?: Uint32Array, count?: number): number {

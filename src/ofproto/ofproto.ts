@@ -42,6 +42,8 @@ export interface PacketPipeline {
   packetOut(ofproto: Ofproto, inPort: number, frame: Uint8Array, actions: readonly TextAction[], metadata: Match): void;
   /** A port went away: forget what was learned about it. */
   portRemoved?(ofproto: Ofproto, ofport: number): void;
+  /** A port joined the switch; true when the pipeline reads the device itself (no per-frame receive handler then). */
+  portAdded?(ofproto: Ofproto, ofport: number, netdev: Netdev): boolean;
   /** Datapath limits from Open_vSwitch other_config (flow-limit, max-idle in ms). */
   configure?(opts: { flowLimit: number; maxIdleMs: number }): void;
 }
@@ -168,7 +170,8 @@ export class Ofproto implements OfprotoHooks {
   addPort(ofport: number, name: string, netdev: Netdev): OfPort {
     const port = new OfPort(ofport, name, netdev);
     this.ports.set(ofport, port);
-    netdev.setReceiveHandler((frame) => this.pipeline?.receive(this, ofport, frame));
+    const polled = this.pipeline?.portAdded?.(this, ofport, netdev) ?? false;
+    if (!polled) netdev.setReceiveHandler((frame) => this.pipeline?.receive(this, ofport, frame));
     this.sendPortStatus(port, PORT_REASON.ADD);
     this.tablesVersion++;
     return port;
@@ -187,7 +190,14 @@ export class Ofproto implements OfprotoHooks {
   /** The port's netdev changed (admin state, carrier, MAC): tell the controllers. */
   portChanged(ofport: number): void {
     const port = this.ports.get(ofport);
-    if (port) this.sendPortStatus(port, PORT_REASON.MODIFY);
+    if (!port) return;
+    // OFPPC_PORT_DOWN follows the device's admin state (`ip link set up` on a bridge's local port, say), as in OVS.
+    const down = port.netdev.isAdminUp() ? 0 : PC.PORT_DOWN;
+    if ((port.config & PC.PORT_DOWN) !== down) {
+      port.config = (port.config & ~PC.PORT_DOWN) | down;
+      this.tablesVersion++;
+    }
+    this.sendPortStatus(port, PORT_REASON.MODIFY);
   }
 
   portByName(name: string): OfPort | undefined {

@@ -4,7 +4,7 @@
 
 import type { Netdev } from '../netdev/index.js';
 import { OFPPDPT_ETHERNET, type Port, type PortStats } from '../openflow/index.js';
-import type { PortVlan } from '../xlate/index.js';
+import type { PortVlan, XlateBridge } from '../xlate/index.js';
 import { nowMs } from './rule.js';
 
 /** OFPPC_* (port config) bits. */
@@ -28,6 +28,8 @@ export class OfPort {
   config = 0;
   /** The port's VLAN mode for NORMAL, from the Port row (absent: trunk of all VLANs). */
   vlan: PortVlan | undefined;
+  /** For a patch port: its peer's bridge and port, looked up when a packet crosses (the peer may come and go). */
+  patchPeer: (() => { readonly bridge: XlateBridge; readonly ofport: number } | undefined) | undefined;
   readonly created = nowMs();
 
   constructor(

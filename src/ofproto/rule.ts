@@ -30,9 +30,10 @@ export function nowMs(): number {
 }
 
 function duration(since: number, now: number): { duration_sec: number; duration_nsec: number } {
-  const ms = Math.max(0, now - since);
+  // Whole milliseconds, as OVS's clock gives them (ovs-ofctl then prints durations like 0.074s).
+  const ms = Math.floor(Math.max(0, now - since));
   const sec = Math.floor(ms / 1000);
-  return { duration_sec: sec, duration_nsec: Math.floor((ms - sec * 1000) * 1e6) };
+  return { duration_sec: sec, duration_nsec: (ms - sec * 1000) * 1e6 };
 }
 
 export class Rule implements ClsRule {

@@ -10,7 +10,7 @@ import type { Datum, Idl, IdlOptions, IdlRow, IdlTxn } from '../db/index.js';
 import { makeDatum } from '../db/index.js';
 import { vlogModule } from '../lib/vlog.js';
 import type { Netdev, NetdevRegistry } from '../netdev/index.js';
-import { NetdevError, formatMac, parseMac } from '../netdev/index.js';
+import { NetdevError, PatchNetdev, formatMac, parseMac } from '../netdev/index.js';
 import type { Coverage } from '../lib/index.js';
 import { Ofproto, type PacketPipeline } from '../ofproto/index.js';
 import { configureOfproto, writeControllerStatus } from './bridge-ofproto.js';
@@ -339,6 +339,15 @@ export class Switch {
     });
   }
 
+  /** Where a patch port's cable ends: the port named by its peer option, if that is a patch port naming it back. */
+  private patchPeerOf(dev: PatchNetdev): { bridge: Ofproto; ofport: number } | undefined {
+    if (!dev.peer) return undefined;
+    const br = this.ifaceOwner.get(dev.peer);
+    const iface = br?.ifaces.get(dev.peer);
+    if (!br || !iface || !(iface.netdev instanceof PatchNetdev) || iface.netdev.peer !== dev.name) return undefined;
+    return { bridge: br.ofproto, ofport: iface.ofport };
+  }
+
   /** Closes every netdev (exit). */
   destroyAll(): void {
     for (const br of [...this.bridges.values()]) this.destroyBridge(br);
@@ -592,7 +601,8 @@ export class Switch {
     port.ifaces.push(iface);
     br.ifaces.set(icfg.name, iface);
     this.ifaceOwner.set(icfg.name, br);
-    br.ofproto.addPort(ofport, icfg.name, netdev);
+    const ofPort = br.ofproto.addPort(ofport, icfg.name, netdev);
+    if (netdev instanceof PatchNetdev) ofPort.patchPeer = () => this.patchPeerOf(netdev);
     netdev.on('change', () => {
       br.ofproto.portChanged(iface.ofport);
       void this.refreshStatus();

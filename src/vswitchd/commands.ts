@@ -47,15 +47,17 @@ export function registerBridgeCommands(ctl: UnixctlServer, ctx: CommandContext):
 
   if (ctx.datapath) {
     const dp = ctx.datapath;
-    // Every bridge's megaflows (OVS's one netdev datapath holds them all); `dpif/dump-flows BRIDGE` for one bridge.
-    ctl.register('dpctl/dump-flows', '[-m] [dp]', 0, 2, () => [...ctx.ofprotos().values()].map((of) => dp.dumpFlows(of)).join(''));
-    ctl.register('dpif/dump-flows', '[-m] bridge', 1, 2, (args) => dp.dumpFlows(bridgeOf(ctx, args[args.length - 1]!)));
-    ctl.register('upcall/show', '', 0, 0, () => {
-      const s = dp.dpStats;
-      const flows = [...ctx.ofprotos().values()].reduce((n, of) => n + dp.cacheOf(of).count, 0);
-      return `system@ovs-system:\n  flows         : (current ${flows}) (limit ${dp.flowLimit})\n  hits          : ${s.hits}\n`
-        + `  upcalls       : ${s.upcalls}\n  uncached      : ${s.uncached}\n  flushes       : ${s.flushes}\n`;
-    });
+    const verbose = (args: string[]) => args.includes('-m') || args.includes('--more');
+    // One netdev datapath holds every bridge's flows, as in OVS; dpif/dump-flows shows one bridge's.
+    ctl.register('dpctl/dump-flows', '[-m] [--names | --no-names] [dp] [filter=..] [type=..]', 0, 4, (args) => dp.dumpFlows(verbose(args)));
+    ctl.register('dpif/dump-flows', '[-m] [--names | --no-names] bridge', 1, 3, (args) => dp.dumpFlows(verbose(args), bridgeOf(ctx, args[args.length - 1]!)));
+    ctl.register('dpctl/show', '[-s] [dp...]', 0, 3, (args) => dp.show(args.includes('-s') || args.includes('--statistics')));
+    ctl.register('dpif/show', '', 0, 0, () => dp.dpifShow([...ctx.ofprotos()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, bridge]) => ({ name, bridge }))));
+    ctl.register('dpif-netdev/pmd-stats-show', '[-pmd core] [dp]', 0, 3, () => dp.pmdStats());
+    ctl.register('upcall/show', '', 0, 0, () => dp.upcallShow());
+    // Both empty the datapath's flow caches; the next packets are upcalled and translated afresh.
+    ctl.register('dpctl/del-flows', '[dp]', 0, 1, () => { dp.purge(); });
+    ctl.register('revalidator/purge', '', 0, 0, () => { dp.purge(); });
   }
 
   ctl.register('bridge/dump-flows', '[--offload-stats] bridge', 1, 2, (args) => {

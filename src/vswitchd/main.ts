@@ -13,7 +13,7 @@ import { packageRoot } from '../lib/pidfile.js';
 import { setProgramName } from '../lib/program.js';
 import { vlogModule } from '../lib/vlog.js';
 import type { DummyLevel } from '../netdev/index.js';
-import { NetdevRegistry, registerDummyClasses, registerDummyCommands, registerLinuxClasses } from '../netdev/index.js';
+import { NetdevRegistry, registerDummyClasses, registerDummyCommands, registerLinuxClasses, patchNetdevClass } from '../netdev/index.js';
 import { Switch, switchTableSelection } from './bridge.js';
 import { registerBridgeCommands } from './commands.js';
 import { DatapathPipeline } from '../xlate/index.js';
@@ -137,6 +137,7 @@ async function run(argv: string[]): Promise<void> {
   const datapathTypes = ['netdev', 'system'];
   // Real ports first (AF_PACKET, tap); --enable-dummy=override replaces them all with dummies.
   registerLinuxClasses(registry);
+  registry.register(patchNetdevClass);
   if (args.dummy !== null) {
     registerDummyClasses(registry, args.dummy, OVERRIDABLE_TYPES);
     datapathTypes.push('dummy');
@@ -153,7 +154,7 @@ async function run(argv: string[]): Promise<void> {
       : undefined,
     log: (m) => log.info(m),
   });
-  const pipeline = new DatapathPipeline();
+  const pipeline = new DatapathPipeline({ dummy: args.dummy === 'override' });
   const sw = new Switch({ idl, registry, coverage, datapathTypes, rundir: rundir(), version: version(), pipeline });
 
   // The main loop: every database change (or gaining the lock) may mean new configuration.

@@ -45,6 +45,8 @@ export interface XlatePort {
   isLive(): boolean;
   /** The port's VLAN mode for NORMAL (Port tag, trunks, vlan_mode, ...); absent: a trunk of every VLAN. */
   readonly vlan?: PortVlan | undefined;
+  /** A patch port: where its cable ends (the peer's bridge and port), or undefined while the peer does not exist. */
+  readonly patchPeer?: (() => { readonly bridge: XlateBridge; readonly ofport: number } | undefined) | undefined;
 }
 
 export interface XlateBucket {

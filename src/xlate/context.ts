@@ -39,8 +39,11 @@ export interface XlateInput {
 export interface MissRule { readonly miss: 'packet_in' | 'drop'; readonly tableId: number }
 
 export class XlateContext {
-  readonly bridge: XlateBridge;
-  readonly mac: MacLearning;
+  /** The bridge translating now: a patch port moves the translation into its peer's bridge and back. */
+  bridge: XlateBridge;
+  /** The bridge the packet entered (outputs elsewhere name their bridge). */
+  readonly origin: XlateBridge;
+  mac: MacLearning;
   /** The flow as modified so far (xin->flow). */
   readonly key: Uint32Array;
   /** The flow as it came in. */
@@ -51,7 +54,7 @@ export class XlateContext {
   readonly dp: DpAction[] = [];
   /** Datapath actions in OVS's ODP syntax, for the trace. */
   readonly odp: string[] = [];
-  readonly inPort: number;
+  inPort: number;
   readonly sideEffects: boolean;
   readonly credit: XlateInput['credit'];
   readonly root: TraceNode[] = [];
@@ -95,6 +98,7 @@ export class XlateContext {
 
   constructor(input: XlateInput, wc: Uint32Array) {
     this.bridge = input.bridge;
+    this.origin = input.bridge;
     this.mac = input.mac;
     this.key = Uint32Array.from(input.flow);
     this.base = Uint32Array.from(input.flow);

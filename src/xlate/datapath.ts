@@ -1,203 +1,425 @@
-// The bridge's packet path with a megaflow cache (OVS's dpif-netdev fast path
-// and upcall, in one thread for now): a received frame's flow key is looked
-// up in the cache; a hit runs the cached datapath actions at once, a miss is
-// translated through the OpenFlow tables (the upcall) and its actions are
-// installed under the translation's wildcard mask. Any change to what a
-// translation depends on (flow tables, groups, meters, ports, VLAN and mirror
-// settings, the MAC table) empties the cache before the next packet, so a
-// reply to a barrier always means the new rules forward: this runs in the
-// thread that applies the flow_mods.
+// The bridges' packet path over the userspace datapath (OVS's ofproto-dpif
+// and its upcall handler): every bridge's ports are ports of one DpifNetdev;
+// the datapath forwards from its megaflow and exact-match caches, and a miss
+// comes here as an upcall that xlate answers with datapath actions and the
+// wildcard mask of what it looked at. When anything a translation depends on
+// changes (flow tables, groups, meters, ports, VLAN and mirror settings, the
+// MAC table), the datapath re-translates its flows before the next packet, so
+// a reply to a barrier means the new rules forward. Flow statistics are pushed
+// back to the OpenFlow rules twice a second, as OVS's revalidators do.
+// Packet-outs run through the plain translation (Pipeline).
 
-import { formatMatch, matchToSlots } from '../openflow/index.js';
-import { keyMaskToMatch } from '../flow/index.js';
-import { MegaflowCache, type Megaflow } from '../dpif/megaflow-cache.js';
-import { PORT_CONFIG, type XlateBridge, type XlateRule } from './bridge.js';
-import { executeActions } from './execute.js';
-import { extractFlow, newKey, port32 } from './key.js';
+import {
+  DpifNetdev, formatDpctlDumpFlows, formatDpctlShow, formatDpifDumpFlows, formatDpifShow, formatPmdStats, formatUpcallShow,
+  type DpAction as DpifAction, type DpFlow, type DpPortIo, type UpcallResult,
+} from '../dpif/index.js';
+import { FRAME_MAX, FrameBatch, HEADROOM } from '../native/batch.js';
+import { fieldSlot } from '../flow/index.js';
+import { type XlateBridge, type XlatePacketIn, type XlateRule } from './bridge.js';
+import { newKey, port32 } from './key.js';
 import { macTableOf } from './mac-learning.js';
 import type { DpAction } from './odp.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
-import { translate } from './xlate.js';
+import { translate, type XlateResult } from './xlate.js';
 
-/** What the cache keeps per megaflow: the datapath actions, and the rules to credit with each packet. */
-export interface CachedTranslation {
-  readonly dp: readonly DpAction[];
-  /** The actions in ODP syntax, for dumps. */
-  readonly odp: readonly string[];
-  readonly rules: readonly XlateRule[];
-}
-
-export interface DatapathStats {
-  /** Packets that hit a megaflow. */
-  hits: number;
-  /** Packets that missed and were translated (upcalls). */
-  upcalls: number;
-  /** Upcalls whose translation was not cached (learn actions, errors, a full cache). */
-  uncached: number;
-  /** Times the cache was emptied because something it depended on changed. */
-  flushes: number;
-}
-
-interface BridgeCache {
-  readonly cache: MegaflowCache<CachedTranslation>;
-  tablesVersion: number;
-  macVersion: number;
+/** A device as the datapath sees it: per-frame send (dummy ports) or batch receive and send (kernel ports). */
+export interface DatapathNetdev {
+  readonly name: string;
+  readonly type: string;
+  send(frame: Uint8Array): boolean;
+  receiveBatch?(batch: FrameBatch): number;
+  sendBatch?(batch: FrameBatch, indices?: Uint32Array, count?: number): number;
 }
 
 export interface DatapathPipelineOptions extends PipelineOptions {
-  /** Most megaflows per bridge (other_config:flow-limit); 0 disables caching, as OVS's flow-limit=0. */
-  flowLimit?: number;
+  /** OVS's dummy datapath (`dummy@ovs-dummy`, ports numbered from their names), for --enable-dummy=override. */
+  dummy?: boolean;
 }
 
+interface PortRef {
+  readonly bridge: XlateBridge;
+  readonly ofport: number;
+  readonly dpPort: number;
+  readonly netdev: DatapathNetdev;
+}
+
+/** What a megaflow keeps for the revalidator: the rules it credits. */
+interface FlowRef {
+  readonly bridge: XlateBridge;
+  readonly rules: readonly XlateRule[];
+  pushedPackets: number;
+  pushedBytes: number;
+}
+
+/** Header fields a datapath set action may rewrite (the rest of a translation's flow changes are pipeline metadata). */
+const SETTABLE_FIELDS = [
+  'eth_src', 'eth_dst', 'ip_src', 'ip_dst', 'ipv6_src', 'ipv6_dst', 'ipv6_label', 'ip_tos', 'nw_ttl', 'arp_op', 'arp_spa', 'arp_tpa',
+  'arp_sha', 'arp_tha', 'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'sctp_src', 'sctp_dst', 'icmp_type', 'icmp_code',
+  'mpls_label', 'mpls_tc', 'mpls_ttl', 'mpls_bos',
+];
+/** Each settable field's words and the mask of its bits in each word (a 48-bit MAC: 16 bits, then 32). */
+const SETTABLE: ReadonlyArray<{ readonly words: readonly number[]; readonly full: readonly number[] }> = SETTABLE_FIELDS.map((n) => {
+  const s = fieldSlot(n);
+  const words = Array.from({ length: s.words }, (_, i) => s.word + i);
+  const top = s.bits - 32 * (s.words - 1);
+  const full = words.map((_, i) => (i === 0 && top < 32 ? ((1 << top) - 1) >>> 0 : 0xffffffff));
+  return { words, full };
+});
+const IN_PORT_WORD = fieldSlot('in_port').word;
+const STATS_PUSH_MS = 500;
+
 export class DatapathPipeline extends Pipeline {
-  readonly dpStats: DatapathStats = { hits: 0, upcalls: 0, uncached: 0, flushes: 0 };
-  private readonly caches = new WeakMap<XlateBridge, BridgeCache>();
-  /** One key reused for every received frame (no allocation per packet on a hit). */
-  private readonly key = newKey();
+  readonly dp: DpifNetdev;
+  readonly dpType: string;
+  private readonly dummy: boolean;
+  private readonly byDp = new Map<number, PortRef>();
+  private readonly byBridge = new Map<XlateBridge, Map<number, PortRef>>();
+  private readonly versions = new Map<XlateBridge, { tables: number; mac: number }>();
+  /** Userspace-action cookies and meter ids in the datapath, each naming a bridge's packet-in or meter. */
+  private readonly handles = new Map<number, { bridge: XlateBridge; pin?: Omit<XlatePacketIn, 'frame'>; meter?: number }>();
+  private nextHandle = 1;
+  private readonly one = new FrameBatch(1, FRAME_MAX + 4 * HEADROOM);
+  private readonly scratchKey = newKey();
+  private readonly txIdx = new Uint32Array(65536);
+  private pollTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  private polled = 0;
+  private readonly pushTimer: NodeJS.Timeout;
   private readonly clock: () => number;
-  flowLimit: number;
-  private maxIdleMs = 10_000;
-  private sweepTimer: NodeJS.Timeout | null = null;
-  /** Bridges with a cache (weakly: a bridge that goes away takes its cache with it). */
-  private readonly bridgesSeen = new Set<XlateBridge>();
 
   constructor(opts: DatapathPipelineOptions = {}) {
     super(opts);
     this.clock = opts.now ?? (() => performance.now());
-    this.flowLimit = opts.flowLimit ?? 200_000;
+    this.dpType = 'netdev';
+    this.dummy = opts.dummy ?? false;
+    this.dp = new DpifNetdev({
+      name: 'ovs-netdev',
+      dummyNumbering: opts.dummy ?? false,
+      localPortType: opts.dummy ? 'dummy-internal' : 'tap',
+      clock: this.clock,
+      upcall: (inPort, key, frame) => this.upcall(inPort, key, frame),
+      retranslate: (flow) => this.retranslate(flow),
+      userspace: (a, frame) => this.userspace(a.cookie, frame),
+      meter: (id, bytes, now) => this.meter(id, bytes, now),
+    });
+    // The revalidator's round: push statistics to the rules first, then expire idle flows (max-idle) and enforce flow-limit.
+    this.pushTimer = setInterval(() => {
+      this.pushStats();
+      this.sync();
+      this.dp.revalidate(this.clock());
+    }, STATS_PUSH_MS);
+    this.pushTimer.unref();
   }
 
-  /** The megaflow cache of a bridge, valid for its current tables and MAC table. */
-  cacheOf(bridge: XlateBridge): MegaflowCache<CachedTranslation> {
-    let c = this.caches.get(bridge);
-    const tv = bridge.tablesVersion ?? 0;
-    const mv = macTableOf(bridge).version;
-    if (!c) {
-      c = { cache: new MegaflowCache(this.flowLimit), tablesVersion: tv, macVersion: mv };
-      this.caches.set(bridge, c);
-      this.bridgesSeen.add(bridge);
-    } else if (c.tablesVersion !== tv || c.macVersion !== mv) {
-      if (c.cache.count) this.dpStats.flushes++;
-      c.cache.clear();
-      c.tablesVersion = tv;
-      c.macVersion = mv;
+  // ------------------------------------------------------------ ports
+
+  /** A port joined a bridge: it becomes a datapath port. Returns true when the datapath polls it itself (no per-frame handler wanted). */
+  portAdded(bridge: XlateBridge, ofport: number, netdev: DatapathNetdev): boolean {
+    // A patch port has no datapath port: translation crosses the cable.
+    if (netdev.type === 'patch') return true;
+    const batch = typeof netdev.receiveBatch === 'function' && typeof netdev.sendBatch === 'function';
+    const io: DpPortIo = batch
+      ? {
+        rx: (b) => netdev.receiveBatch!(b),
+        tx: (b, idx, n) => {
+          for (let k = 0; k < n; k++) this.txIdx[k] = idx[k]!;
+          netdev.sendBatch!(b, this.txIdx, n);
+        },
+      }
+      : {
+        rx: () => 0,
+        tx: (b, idx, n) => {
+          for (let k = 0; k < n; k++) netdev.send(b.frame(idx[k]!).slice());
+        },
+      };
+    const existing = this.dp.portByName(netdev.name);
+    if (existing) this.dp.delPort(existing.no);
+    // Under --enable-dummy=override a local port is a dummy device, which OVS's dpctl calls dummy-internal.
+    const type = this.dummy && netdev.type === 'internal' ? 'dummy-internal' : netdev.type;
+    const dpPort = this.dp.addPort(netdev.name, type, io);
+    const ref: PortRef = { bridge, ofport, dpPort, netdev };
+    this.byDp.set(dpPort, ref);
+    let m = this.byBridge.get(bridge);
+    if (!m) this.byBridge.set(bridge, (m = new Map()));
+    m.set(ofport, ref);
+    this.dp.tablesChanged();
+    if (batch) {
+      this.polled++;
+      this.schedulePoll(false);
     }
-    return c.cache;
+    return batch;
   }
 
   override portRemoved(bridge: XlateBridge, ofport: number): void {
     super.portRemoved(bridge, ofport);
-    this.caches.delete(bridge);
-  }
-
-  /** Megaflows of a bridge as `ovs-appctl dpctl/dump-flows` lists them (OpenFlow match syntax for the key). */
-  dumpFlows(bridge: XlateBridge, now = this.clock()): string {
-    const c = this.caches.get(bridge);
-    if (!c) return '';
-    let out = '';
-    for (const f of c.cache.flows()) {
-      const used = f.packets ? `${((now - f.used) / 1000).toFixed(3)}s` : 'never';
-      const match = formatMatch(matchToSlots(keyMaskToMatch(f.key, f.mask)));
-      out += `recirc_id=0,eth${match ? `,${match}` : ''}, packets:${f.packets}, bytes:${f.bytes}, used:${used}, actions:${f.value.odp.length ? f.value.odp.join(',') : 'drop'}\n`;
+    const ref = this.byBridge.get(bridge)?.get(ofport);
+    if (!ref) return;
+    this.byBridge.get(bridge)!.delete(ofport);
+    if (this.byBridge.get(bridge)!.size === 0) {
+      this.byBridge.delete(bridge);
+      this.versions.delete(bridge);
     }
-    return out;
+    this.byDp.delete(ref.dpPort);
+    this.dp.delPort(ref.dpPort);
+    if (typeof ref.netdev.receiveBatch === 'function') this.polled--;
+    this.dp.tablesChanged();
   }
 
+  // ------------------------------------------------------------ packets
+
+  /** A frame pushed by a device the datapath does not poll (dummy ports, netdev-dummy/receive). */
   override receive(bridge: XlateBridge, inPort: number, frame: Uint8Array): void {
-    const p = bridge.ports.get(inPort);
-    if (p && p.config & PORT_CONFIG.PORT_DOWN) return;
-    const key = this.key;
-    key.fill(0);
-    extractFlow(frame, frame.length, port32(inPort), key);
-    const cache = this.cacheOf(bridge);
+    const ref = this.byBridge.get(bridge)?.get(inPort);
+    if (!ref) {
+      super.receive(bridge, inPort, frame);
+      return;
+    }
+    const b = this.one;
+    b.clear();
+    if (!b.push(frame, ref.dpPort)) return;
+    this.sync();
+    this.dp.processBatch(b, this.clock());
+  }
+
+  private schedulePoll(busy: boolean): void {
+    if (this.pollTimer || this.polled <= 0) return;
+    const run = (): void => {
+      this.pollTimer = null;
+      this.sync();
+      let n = 0;
+      try {
+        n = this.dp.poll(this.clock());
+      } catch {
+        // A failing device must not stop the loop; its counters show the loss.
+      }
+      this.schedulePoll(n > 0);
+    };
+    // Busy: come back at once (after I/O); idle: a millisecond later, so an idle switch costs little.
+    this.pollTimer = busy ? setImmediate(run) : setTimeout(run, 1);
+  }
+
+  /** Tells the datapath when anything translations depend on has changed since the last packet. */
+  private sync(): void {
+    let changed = false;
+    for (const bridge of this.byBridge.keys()) {
+      const v = { tables: bridge.tablesVersion ?? 0, mac: macTableOf(bridge).version };
+      const old = this.versions.get(bridge);
+      if (!old || old.tables !== v.tables || old.mac !== v.mac) {
+        this.versions.set(bridge, v);
+        changed = true;
+      }
+    }
+    if (changed) this.dp.tablesChanged();
+  }
+
+  private upcall(inPort: number, key: Uint32Array, frame: Uint8Array): UpcallResult | null {
+    const ref = this.byDp.get(inPort);
+    if (!ref) return null;
     const now = this.clock();
-    const hit = this.flowLimit > 0 ? cache.lookup(key) : undefined;
-    if (hit) {
-      this.dpStats.hits++;
-      this.runCached(bridge, hit, frame, now);
-      return;
-    }
-    this.upcall(bridge, inPort, frame, key, cache, now);
-  }
-
-  private runCached(bridge: XlateBridge, f: Megaflow<CachedTranslation>, frame: Uint8Array, now: number): void {
-    f.packets++;
-    f.bytes += frame.length;
-    f.used = now;
-    const rules = f.value.rules;
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i]!;
-      r.packets++;
-      r.bytes += frame.length;
-      r.used = now;
-    }
     this.stats.packets++;
-    if (f.value.dp.length === 0) {
-      this.stats.dropped++;
-      return;
-    }
-    const ex = executeActions(bridge, f.value.dp, frame, now);
-    if (ex.meterDropped) this.stats.meterDropped++;
-    this.stats.packetIns += ex.packetIns;
-  }
-
-  /** A miss: translate with side effects (learning, counters), execute, and cache what may be cached. */
-  private upcall(bridge: XlateBridge, inPort: number, frame: Uint8Array, key: Uint32Array, cache: MegaflowCache<CachedTranslation>, now: number): void {
-    this.dpStats.upcalls++;
-    this.stats.packets++;
-    let res;
+    const flow = this.scratchKey;
+    flow.set(key);
+    flow[IN_PORT_WORD] = port32(ref.ofport);
+    let res: XlateResult;
     try {
       res = translate({
-        bridge, mac: macTableOf(bridge), flow: key, inPort, trace: false, sideEffects: true,
+        bridge: ref.bridge, mac: macTableOf(ref.bridge), flow, inPort: ref.ofport, trace: false, sideEffects: true,
         credit: { bytes: frame.length, now }, packet: frame,
       });
     } catch {
       this.stats.failed++;
-      this.dpStats.uncached++;
-      return;
+      return null;
     }
+    return this.result(ref.bridge, res, true);
+  }
+
+  private retranslate(f: DpFlow): UpcallResult | null {
+    const ref = this.byDp.get(f.fullKey[IN_PORT_WORD]!);
+    if (!ref) return null;
+    const flow = Uint32Array.from(f.fullKey);
+    flow[IN_PORT_WORD] = port32(ref.ofport);
+    let res: XlateResult;
+    try {
+      res = translate({ bridge: ref.bridge, mac: macTableOf(ref.bridge), flow, inPort: ref.ofport, trace: false, sideEffects: false, credit: null, packet: null });
+    } catch {
+      return null;
+    }
+    const old = f.ref as FlowRef | undefined;
+    const r = this.result(ref.bridge, res, false);
+    // Statistics already pushed stay pushed: the flow keeps its counters across a re-translation.
+    if (r && old && r.ref) Object.assign(r.ref as FlowRef, { pushedPackets: old.pushedPackets, pushedBytes: old.pushedBytes });
+    return r;
+  }
+
+  /** A translation as the datapath wants it: its actions, mask and the rules to credit; null when it failed. */
+  private result(bridge: XlateBridge, res: XlateResult, upcall: boolean): UpcallResult | null {
     if (res.error) {
-      this.stats.failed++;
-      if (res.error === 'Conntrack is not supported') this.stats.ctDropped++;
-      this.dpStats.uncached++;
-      return;
+      if (upcall) {
+        this.stats.failed++;
+        if (res.error === 'Conntrack is not supported') this.stats.ctDropped++;
+      }
+      return null;
     }
-    if (res.dp.length === 0) this.stats.dropped++;
-    else {
-      const ex = executeActions(bridge, res.dp, frame, now);
-      if (ex.meterDropped) this.stats.meterDropped++;
-      this.stats.packetIns += ex.packetIns;
-    }
-    // Learn actions change the tables per packet; such translations stay uncached (OVS re-runs them from its xlate cache).
+    if (upcall && res.dp.length === 0) this.stats.dropped++;
+    const actions = this.toDatapath(bridge, res.dp, res.wc);
+    // Learn actions change the tables per packet: such flows stay in the slow path (OVS re-runs them from its xlate cache).
     const learns = res.rules.some((r) => r.actions.some((a) => a.type === 'learn'));
-    // The translation may itself have changed the MAC table or the tables: then the cache starts afresh first.
-    const fresh = this.cacheOf(bridge);
-    const flow = learns || this.flowLimit === 0 || fresh !== cache ? null : fresh.insert(key, res.wc, { dp: res.dp, odp: res.odp, rules: res.rules }, now);
-    if (!flow) {
-      this.dpStats.uncached++;
-      return;
-    }
-    // The packet that made the flow counts on it, as in OVS's datapath.
-    flow.packets = 1;
-    flow.bytes = frame.length;
+    const ref: FlowRef = { bridge, rules: res.rules, pushedPackets: 0, pushedBytes: 0 };
+    return { actions, mask: res.wc, install: !learns, ref };
   }
 
-  /** Applies other_config:flow-limit and max-idle; the idle sweep runs twice per max-idle period. */
+  /** xlate's actions (OpenFlow port numbers, whole-key sets) in the datapath's vocabulary. */
+  private toDatapath(bridge: XlateBridge, list: readonly DpAction[], wc: Uint32Array): DpifAction[] {
+    const out: DpifAction[] = [];
+    const ports = this.byBridge.get(bridge);
+    for (const a of list) {
+      switch (a.type) {
+        case 'set': {
+          // A changed field is set whole (OVS's commit), unless the translation matched only part of it,
+          // when only the changed bits are (a masked set_field on a megaflow that wildcards the rest).
+          const key = new Uint32Array(a.key.length);
+          const mask = new Uint32Array(a.key.length);
+          let any = false;
+          for (const f of SETTABLE) {
+            if (!f.words.some((w) => a.from[w] !== a.key[w])) continue;
+            const whole = f.words.every((w, i) => ((wc[w]! & f.full[i]!) >>> 0) === f.full[i]);
+            f.words.forEach((w, i) => {
+              mask[w] = whole ? f.full[i]! : (a.from[w]! ^ a.key[w]!) >>> 0;
+              key[w] = (a.key[w]! & mask[w]!) >>> 0;
+            });
+            any = true;
+          }
+          if (any) out.push({ type: 'set', key, mask });
+          break;
+        }
+        case 'output': {
+          const ref = (a.bridge ? this.byBridge.get(a.bridge) : ports)?.get(a.port);
+          if (!ref) break;
+          if (a.maxLen > 0) out.push({ type: 'trunc', maxLen: a.maxLen });
+          out.push({ type: 'output', port: ref.dpPort });
+          break;
+        }
+        case 'controller': {
+          const cookie = this.handle({ bridge, pin: a.pin });
+          out.push({ type: 'userspace', pid: 0, cookie, userdata: `controller(reason=${a.pin.reason})` });
+          break;
+        }
+        case 'meter':
+          out.push({ type: 'meter', id: this.handle({ bridge, meter: a.id }) });
+          break;
+        case 'push_vlan':
+          out.push({ type: 'push_vlan', tpid: a.tpid, tci: a.tci | 0x1000 });
+          break;
+        case 'pop_vlan':
+        case 'push_mpls':
+        case 'pop_mpls':
+          out.push(a);
+          break;
+      }
+    }
+    return out;
+  }
+
+  private handle(h: { bridge: XlateBridge; pin?: Omit<XlatePacketIn, 'frame'>; meter?: number }): number {
+    const n = this.nextHandle++;
+    this.handles.set(n, h);
+    return n;
+  }
+
+  private userspace(cookie: number, frame: Uint8Array): void {
+    const h = this.handles.get(cookie);
+    if (!h?.pin) return;
+    h.bridge.connmgr.sendPacketIn({ ...h.pin, frame: frame.slice() });
+    this.stats.packetIns++;
+  }
+
+  private meter(id: number, bytes: number, now: number): boolean {
+    const h = this.handles.get(id);
+    if (h?.meter === undefined) return true;
+    const v = h.bridge.meters.apply(h.meter, bytes, now);
+    if (v?.drop) {
+      this.stats.meterDropped++;
+      return false;
+    }
+    return true;
+  }
+
+  /** Credits the OpenFlow rules with what their megaflows forwarded since the last push; forgets handles no flow uses. */
+  pushStats(): void {
+    const live = new Set<number>();
+    for (const f of this.dp.flows()) {
+      const ref = f.ref as FlowRef | undefined;
+      for (const a of f.actions) if (a.type === 'userspace') live.add(a.cookie); else if (a.type === 'meter') live.add(a.id);
+      if (!ref) continue;
+      const dp = f.packets - ref.pushedPackets;
+      const db = f.bytes - ref.pushedBytes;
+      if (dp <= 0) continue;
+      ref.pushedPackets = f.packets;
+      ref.pushedBytes = f.bytes;
+      for (const r of ref.rules) {
+        r.packets += dp;
+        r.bytes += db;
+        if (f.used > r.used) r.used = f.used;
+      }
+    }
+    // Handles of flows that are gone (a translation's packet-in or meter) would otherwise accumulate.
+    if (this.handles.size > 4 * (live.size + 64)) {
+      for (const k of this.handles.keys()) if (!live.has(k)) this.handles.delete(k);
+    }
+  }
+
+  /** Deletes every datapath flow (after crediting the rules with what they forwarded). */
+  purge(): void {
+    this.pushStats();
+    this.dp.flushFlows();
+  }
+
+  /** Applies other_config:flow-limit and max-idle; idle flows are swept twice per max-idle period. */
   configure(opts: { flowLimit: number; maxIdleMs: number }): void {
-    if (opts.flowLimit !== this.flowLimit) {
-      this.flowLimit = opts.flowLimit;
-      this.bridgesSeen.forEach((b) => this.caches.delete(b));
-    }
-    this.maxIdleMs = Math.max(100, opts.maxIdleMs);
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = setInterval(() => {
-      for (const b of this.bridgesSeen) this.expire(b, this.maxIdleMs);
-    }, this.maxIdleMs / 2);
-    this.sweepTimer.unref();
+    this.dp.configure({ flowLimit: opts.flowLimit, maxIdleMs: Math.max(100, opts.maxIdleMs) });
   }
 
-  /** Forgets cached flows idle for `maxIdleMs` (other_config:max-idle); returns how many went. */
-  expire(bridge: XlateBridge, maxIdleMs: number, now = this.clock()): number {
-    return this.caches.get(bridge)?.cache.sweep((f) => now - f.used > maxIdleMs) ?? 0;
+  // ------------------------------------------------------------ unixctl texts
+
+  private names(): Map<number, string> {
+    return new Map([...this.dp.ports.values()].map((p) => [p.no, p.name]));
+  }
+
+  dumpFlows(verbose: boolean, bridge?: XlateBridge): string {
+    this.pushStats();
+    if (!bridge) return formatDpctlDumpFlows(this.dp.flows(), { verbose, names: this.names(), now: this.clock() });
+    const mine = this.dp.flows().filter((f) => this.byDp.get(f.fullKey[IN_PORT_WORD]!)?.bridge === bridge);
+    return formatDpifDumpFlows(mine, { verbose, names: this.names(), now: this.clock() });
+  }
+
+  show(withStats: boolean): string {
+    return formatDpctlShow(this.dp, withStats, this.dpType);
+  }
+
+  dpifShow(bridges: ReadonlyArray<{ name: string; bridge: XlateBridge }>): string {
+    return formatDpifShow([{
+      dp: this.dp, type: this.dpType,
+      bridges: bridges.map(({ name, bridge }) => ({
+        name,
+        ports: [...(this.byBridge.get(bridge)?.values() ?? [])]
+          .map((r) => ({ name: r.netdev.name, ofport: r.ofport, dpPort: r.dpPort, type: this.dp.ports.get(r.dpPort)?.type ?? r.netdev.type })),
+      })),
+    }]);
+  }
+
+  pmdStats(): string {
+    return formatPmdStats(this.dp);
+  }
+
+  upcallShow(): string {
+    return formatUpcallShow(this.dp, this.dpType);
+  }
+
+  close(): void {
+    clearInterval(this.pushTimer);
+    if (this.pollTimer) {
+      clearTimeout(this.pollTimer as NodeJS.Timeout);
+      clearImmediate(this.pollTimer as NodeJS.Immediate);
+    }
+    this.pollTimer = null;
   }
 }

@@ -22,7 +22,7 @@ export function executeActions(bridge: XlateBridge, dp: readonly DpAction[], fra
         cur = applyFlowToPacket(cur, a.from, a.key);
         break;
       case 'output': {
-        const port = bridge.ports.get(a.port);
+        const port = (a.bridge ?? bridge).ports.get(a.port);
         if (!port) break;
         const data = a.maxLen > 0 && a.maxLen < cur.length ? cur.slice(0, a.maxLen) : cur;
         if (port.netdev.send(data)) res.sent++;

@@ -7,7 +7,7 @@ export {
 } from './bridge.js';
 export { MacLearning, MAC_DEFAULT_IDLE_TIME, MAC_DEFAULT_MAX, macTableOf, type MacLearningOptions } from './mac-learning.js';
 export { Pipeline, type PipelineOptions, type PipelineStats } from './pipeline.js';
-export { DatapathPipeline, type CachedTranslation, type DatapathPipelineOptions, type DatapathStats } from './datapath.js';
+export { DatapathPipeline, type DatapathNetdev, type DatapathPipelineOptions } from './datapath.js';
 export { MAX_MIRRORS, mirrorsOf, setMirrors, type XlateMirror } from './mirror.js';
 export {
   TPID_8021AD, TPID_8021Q, TRUNK_ALL, resolvePortVlan, type PortVlan, type PortVlanConfig, type PriorityTags, type VlanMode,

@@ -4,7 +4,7 @@
 // controller) are the differences between the flow and the packet written
 // down as set/push/pop actions.
 
-import type { XlatePacketIn } from './bridge.js';
+import type { XlateBridge, XlatePacketIn } from './bridge.js';
 import type { XlateContext } from './context.js';
 import { ETH_TYPE, VLAN_CFI, get, getNum, isIp, isMpls, mark, set } from './key.js';
 import { TPID_8021Q, type WireTag } from './vlan.js';
@@ -13,7 +13,7 @@ export type DpAction =
   /** The packet's headers change from those of flow `from` to those of flow `key`. */
   | { readonly type: 'set'; readonly from: Uint32Array; readonly key: Uint32Array }
   /** Send on a port (16-bit ofport); maxLen > 0 truncates the copy sent. */
-  | { readonly type: 'output'; readonly port: number; readonly maxLen: number }
+  | { readonly type: 'output'; readonly port: number; readonly maxLen: number; /** The port's bridge, when a patch port took the packet out of the one it entered. */ readonly bridge?: XlateBridge }
   /** Send to the controllers: everything of the packet-in but the frame, which execution fills in. */
   | { readonly type: 'controller'; readonly pin: Omit<XlatePacketIn, 'frame'> }
   /** Run the packet through a meter; it stops here when the meter drops it. */

@@ -3,9 +3,11 @@
 // packet-ins to the controllers.
 
 import type { Match } from '../openflow/index.js';
-import { OFPP, PORT_CONFIG, type PacketInReason, type XlateRule } from './bridge.js';
-import { isMissRule, type XlateContext } from './context.js';
-import { get, getNum, port16 } from './key.js';
+import { OFPP, PORT_CONFIG, type PacketInReason, type XlateBridge, type XlateRule } from './bridge.js';
+import { MAX_DEPTH, isMissRule, type XlateContext } from './context.js';
+import { get, getNum, port16, port32, set } from './key.js';
+import { macTableOf } from './mac-learning.js';
+import { executeActionSet, startPipeline } from './tables.js';
 import { mirrorEgress } from './mirror.js';
 import { xlateNormal } from './normal.js';
 import { commit, odpPort } from './odp.js';
@@ -53,12 +55,69 @@ export function composeOutput(ctx: XlateContext, port: number, truncate: number)
     ctx.report('detail', 'OFPPC_PORT_DOWN set, skipping output');
     return;
   }
+  if (p.patchPeer) {
+    patchOutput(ctx, p.patchPeer());
+    return;
+  }
   commit(ctx);
   const text = odpPort(port);
   // A mirror with a snaplen truncates its copies.
   if (!truncate && ctx.mirrorSnaplen > 0 && ctx.mirrorSnaplen < 0xffff) truncate = ctx.mirrorSnaplen;
-  ctx.emit({ type: 'output', port, maxLen: truncate }, truncate ? `trunc(${truncate}),${text}` : text);
+  const there = ctx.bridge !== ctx.origin ? { bridge: ctx.bridge } : {};
+  ctx.emit({ type: 'output', port, maxLen: truncate, ...there }, truncate ? `trunc(${truncate}),${text}` : text);
   mirrorEgress(ctx, port);
+}
+
+/**
+ * Output to a patch port (OVS's patch_port_output): the packet enters the
+ * peer's bridge at the peer port, with fresh pipeline metadata, and goes
+ * through that bridge's tables; afterwards the translation carries on in
+ * this bridge with the flow as it was (the datapath packet keeps whatever
+ * the peer's actions committed).
+ */
+function patchOutput(ctx: XlateContext, peer: { bridge: XlateBridge; ofport: number } | undefined): void {
+  if (!peer) {
+    ctx.report('warn', 'patch port has no peer');
+    return;
+  }
+  if (ctx.depth >= MAX_DEPTH) {
+    ctx.error = 'Recursion too deep';
+    return;
+  }
+  const saved = {
+    bridge: ctx.bridge, mac: ctx.mac, inPort: ctx.inPort, key: Uint32Array.from(ctx.key), tableId: ctx.tableId, rule: ctx.rule,
+    actionSet: ctx.actionSet, actionSetHasGroup: ctx.actionSetHasGroup, mirrors: ctx.mirrors, trace: ctx.trace, exit: ctx.exit,
+  };
+  ctx.bridge = peer.bridge;
+  ctx.mac = macTableOf(peer.bridge);
+  ctx.inPort = peer.ofport;
+  set(ctx.key, 'in_port', port32(peer.ofport));
+  set(ctx.key, 'metadata', 0);
+  for (let i = 0; i < 16; i++) set(ctx.key, `reg${i}`, 0);
+  ctx.actionSet = [];
+  ctx.actionSetHasGroup = false;
+  ctx.mirrors = 0;
+  ctx.exit = false;
+  ctx.depth++;
+  const node = ctx.report('bridge', `bridge("${peer.bridge.name}")`);
+  if (node) ctx.trace = node;
+  try {
+    startPipeline(ctx);
+    if (!ctx.error) executeActionSet(ctx);
+  } finally {
+    ctx.depth--;
+    ctx.bridge = saved.bridge;
+    ctx.mac = saved.mac;
+    ctx.inPort = saved.inPort;
+    ctx.key.set(saved.key);
+    ctx.tableId = saved.tableId;
+    ctx.rule = saved.rule;
+    ctx.actionSet = saved.actionSet;
+    ctx.actionSetHasGroup = saved.actionSetHasGroup;
+    ctx.mirrors = saved.mirrors;
+    ctx.trace = saved.trace;
+    ctx.exit = saved.exit;
+  }
 }
 
 function flood(ctx: XlateContext, all: boolean): void {
