@@ -15,6 +15,10 @@ const wanted = [
   ['/usr/bin/nc', 'netcat-openbsd'],
   ['/usr/sbin/ethtool', 'ethtool'],
   ['/usr/bin/iperf3', 'iperf3'],
+  // bench/dataplane's 64-byte packet generator; `bridge` for the Linux-bridge VLAN scenario.
+  ['/usr/sbin/trafgen', 'netsniff-ng'],
+  ['/usr/sbin/bridge', 'iproute2'],
+  ['/usr/bin/python3', 'python3'],
 ];
 
 function have(what) {

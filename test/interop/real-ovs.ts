@@ -50,11 +50,23 @@ export interface RealOvsOptions {
    * arguments, database server and tools, so one scenario runs against both.
    */
   impl?: SwitchImpl;
+  /**
+   * Database server: Debian's ovsdb-server (default) or tsw-dbserver
+   * (bin/tsw-dbserver, needs `npm run build`), same arguments either way.
+   */
+  dbserver?: SwitchImpl;
+  /**
+   * Run the switch daemon inside this network namespace (`ip netns exec`,
+   * which execs, so the pid stays ours). A netdev datapath creates a tap named
+   * ovs-netdev, so each non-dummy switch belongs in a namespace of its own.
+   */
+  netns?: string;
 }
 
 export type SwitchImpl = 'ovs' | 'tsw';
 export const SWITCH_IMPLS: readonly SwitchImpl[] = ['ovs', 'tsw'];
 const TSW_VSWITCHD = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tsw-vswitchd');
+const TSW_DBSERVER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tsw-dbserver');
 
 export interface RealOvs {
   /** The temp dir: OVS_RUNDIR, OVS_DBDIR, OVS_LOGDIR and OVS_SYSCONFDIR all point here. */
@@ -235,8 +247,11 @@ export async function startRealOvs(opts: RealOvsOptions = {}): Promise<RealOvs> 
     run('ovs-appctl', args[0] === '-t' || args[0]?.startsWith('--target') ? args : ['-t', ctl.vswitchd, ...args], o);
 
   try {
-    okOutput(await run('ovsdb-tool', ['create', db, DEBIAN_SCHEMA]), 'ovsdb-tool create');
-    const server = startDaemon('ovsdb-server', 'ovsdb-server', [
+    const tswDb = opts.dbserver === 'tsw';
+    okOutput(await (tswDb ? run(process.execPath, [TSW_DBSERVER, 'create', db, DEBIAN_SCHEMA])
+      : run('ovsdb-tool', ['create', db, DEBIAN_SCHEMA])), 'create the database');
+    const server = startDaemon(tswDb ? 'tsw-dbserver' : 'ovsdb-server', tswDb ? process.execPath : 'ovsdb-server', [
+      ...(tswDb ? [TSW_DBSERVER] : []),
       db, `--remote=punix:${sock}`, `--pidfile=${join(rundir, 'ovsdb-server.pid')}`,
       `--unixctl=${ctl.ovsdbServer}`, `--log-file=${logs.ovsdbServer}`,
     ], env);
@@ -245,8 +260,9 @@ export async function startRealOvs(opts: RealOvsOptions = {}): Promise<RealOvs> 
     okOutput(await vsctl(['--no-wait', 'init']), 'ovs-vsctl init');
 
     const tsw = opts.impl === 'tsw';
-    const vswitchd = startDaemon(tsw ? 'tsw-vswitchd' : 'ovs-vswitchd', tsw ? TSW_VSWITCHD : 'ovs-vswitchd', [
-      `unix:${sock}`, `--pidfile=${join(rundir, 'ovs-vswitchd.pid')}`, `--unixctl=${ctl.vswitchd}`,
+    const daemonFile = tsw ? TSW_VSWITCHD : 'ovs-vswitchd';
+    const vswitchd = startDaemon(tsw ? 'tsw-vswitchd' : 'ovs-vswitchd', opts.netns ? 'ip' : daemonFile, [
+      ...(opts.netns ? ['netns', 'exec', opts.netns, daemonFile] : []), `unix:${sock}`, `--pidfile=${join(rundir, 'ovs-vswitchd.pid')}`, `--unixctl=${ctl.vswitchd}`,
       `--log-file=${logs.vswitchd}`, ...(dummy ? ['--enable-dummy=override'] : []), ...(opts.vswitchdArgs ?? []),
     ], env);
     daemons.push(vswitchd);

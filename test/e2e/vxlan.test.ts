@@ -1,0 +1,62 @@
+// A VXLAN tunnel between two bridges in two namespaces (two switches): each
+// switch namespace has an underlay bridge `ul` whose local port carries the
+// tunnel endpoint address (as OVS's userspace tunnelling wants: the route to
+// the remote endpoint leaves through a bridge's internal port), with a veth
+// to the other switch namespace as its only port; `br0` holds the host and
+// the vxlan port. Hosts use MTU 1400 so encapsulated frames fit the underlay.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { e2eImpls, implMissing, startSwitch, type Switch } from './switches.js';
+import { sweepLeftovers, Topology, topologyMissing, type Host } from './topology.js';
+
+for (const impl of e2eImpls()) {
+  describe(`${impl}: two hosts through a VXLAN tunnel between two switches`, { skip: topologyMissing() ?? implMissing(impl) ?? false }, () => {
+    // Known gap, kept visible: tsw has no vxlan/geneve/gre port classes yet (issue 5), so these fail for it.
+    const todo = impl === 'tsw' ? 'tsw has no tunnel ports yet' : undefined;
+    const topo = new Topology();
+    const sws: Switch[] = [];
+    const hosts: Host[] = [];
+
+    before(async () => {
+      await sweepLeftovers();
+      const nsA = await topo.addNs('swA');
+      const nsB = await topo.addNs('swB');
+      const [uA, uB] = [topo.name('uA'), topo.name('uB')];
+      await topo.link(nsA, uA, nsB, uB);
+      hosts.push(await topo.addHost('h1', { cidr: '10.64.0.1/24', switchNs: nsA, mtu: 1400 }));
+      hosts.push(await topo.addHost('h2', { cidr: '10.64.0.2/24', switchNs: nsB, mtu: 1400 }));
+      const sides = [[nsA, uA, '172.31.64.1', '172.31.64.2'], [nsB, uB, '172.31.64.2', '172.31.64.1']] as const;
+      for (const [i, [ns, under, local, remote]] of sides.entries()) {
+        const sw = await startSwitch(impl, topo, ns);
+        sws.push(sw);
+        await sw.addBridge('ul');
+        await sw.addPort('ul', under);
+        await sw.setLocalIp('ul', `${local}/24`);
+        await sw.addBridge('br0');
+        await sw.addPort('br0', hosts[i]!.port);
+        await sw.addVxlan('br0', topo.name('vx'), { localIp: local, remoteIp: remote, vni: 4242 });
+      }
+    });
+    after(async () => {
+      for (const sw of sws) await sw.stop();
+      await topo.cleanup();
+    });
+
+    test('the underlay endpoints reach each other', async () => {
+      const ns = sws[0]!.ns;
+      const r = await topo.waitPing({ ns, ip: '172.31.64.1', port: '', mac: '' }, '172.31.64.2', 10);
+      assert.equal(r.loss, 0, `underlay:\n${r.out}`);
+    });
+
+    test('the hosts ping each other and move TCP through the tunnel', { todo }, async () => {
+      const [h1, h2] = hosts as [Host, Host];
+      const r = await topo.waitPing(h1, h2.ip);
+      assert.equal(r.loss, 0, `h1 -> h2:\n${r.out}\n${sws[0]?.diagnostics().slice(-3000)}`);
+      const back = await topo.ping(h2, h1.ip, 3);
+      assert.equal(back.loss, 0, back.out);
+      const tcp = await topo.tcp(h1, h2, 1);
+      assert.ok(tcp.bytes > 1_000_000, `only ${tcp.bytes} bytes went through the tunnel`);
+    });
+  });
+}
