@@ -20,6 +20,7 @@ import { OfTable, type TableConfig } from './table.js';
 import { handleMessage } from './handler.js';
 import { Bundles } from './bundles.js';
 import { FlowMonitors } from './monitors.js';
+import type { XlateTunnels } from '../xlate/index.js';
 
 const log = vlogModule('ofproto');
 
@@ -65,6 +66,8 @@ export class Ofproto implements OfprotoHooks {
   readonly connmgr: Connmgr;
   readonly bundles = new Bundles(this);
   readonly monitors = new FlowMonitors(this);
+  /** The switch's tunnel endpoints, shared by its bridges (set by the bridge layer). */
+  tunnels: XlateTunnels | undefined;
   readonly desc: Required<NonNullable<OfprotoOptions['desc']>>;
   pipeline: PacketPipeline | null;
   /** Rules with a timeout: the expiry sweep looks only at these. */

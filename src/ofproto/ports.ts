@@ -4,7 +4,7 @@
 
 import type { Netdev } from '../netdev/index.js';
 import { OFPPDPT_ETHERNET, type Port, type PortStats } from '../openflow/index.js';
-import type { PortVlan, XlateBridge } from '../xlate/index.js';
+import type { PortVlan, TunnelEncap, XlateBridge } from '../xlate/index.js';
 import { nowMs } from './rule.js';
 
 /** OFPPC_* (port config) bits. */
@@ -30,6 +30,8 @@ export class OfPort {
   vlan: PortVlan | undefined;
   /** For a patch port: its peer's bridge and port, looked up when a packet crosses (the peer may come and go). */
   patchPeer: (() => { readonly bridge: XlateBridge; readonly ofport: number } | undefined) | undefined;
+  /** For a tunnel port: its encapsulation as the host's routes resolve it now, or why it cannot be sent yet. */
+  tunnel: (() => TunnelEncap | string) | undefined;
   readonly created = nowMs();
 
   constructor(

@@ -10,9 +10,10 @@ import type { Datum, Idl, IdlOptions, IdlRow, IdlTxn } from '../db/index.js';
 import { makeDatum } from '../db/index.js';
 import { vlogModule } from '../lib/vlog.js';
 import type { Netdev, NetdevRegistry } from '../netdev/index.js';
-import { NetdevError, PatchNetdev, formatMac, parseMac } from '../netdev/index.js';
+import { NetdevError, PatchNetdev, TunnelNetdev, formatMac, hostNeighbour, hostRoute, ip4Text, parseMac } from '../netdev/index.js';
 import type { Coverage } from '../lib/index.js';
 import { Ofproto, type PacketPipeline } from '../ofproto/index.js';
+import type { TunnelEncap, XlateTunnels } from '../xlate/index.js';
 import { configureOfproto, writeControllerStatus } from './bridge-ofproto.js';
 import { VLAN_CONFIG_COLUMNS, configureVlans, writeMirrorStats } from './bridge-vlan.js';
 import { OFPP_LOCAL, OfportAllocator, validOfport } from './ofport.js';
@@ -339,6 +340,53 @@ export class Switch {
     });
   }
 
+  /** Every tunnel port of the switch, with its bridge and port number. */
+  private *tunnelPorts(): Iterable<{ dev: TunnelNetdev; bridge: Ofproto; ofport: number }> {
+    for (const br of this.bridges.values()) {
+      for (const iface of br.ifaces.values()) if (iface.netdev instanceof TunnelNetdev) yield { dev: iface.netdev, bridge: br.ofproto, ofport: iface.ofport };
+    }
+  }
+
+  /** The switch's tunnel endpoints (OVS's tnl-ports map), consulted by every bridge's translation. */
+  private readonly tunnelEndpoints: XlateTunnels = {
+    isEndpoint: (ipDst, udpDst) => {
+      for (const t of this.tunnelPorts()) {
+        if (t.dev.dstPort === udpDst && (t.dev.localIp ?? hostRoute(t.dev.remoteIp)?.src) === ipDst) return true;
+      }
+      return false;
+    },
+    portFor: (ipSrc, ipDst, vni, udpDst) => {
+      for (const t of this.tunnelPorts()) {
+        const d = t.dev;
+        if (d.remoteIp === ipSrc && d.key === vni && d.dstPort === udpDst && (d.localIp === null || d.localIp === ipDst)) {
+          return { bridge: t.bridge, ofport: t.ofport, count: (bytes: number) => d.count(bytes, false) };
+        }
+      }
+      return undefined;
+    },
+  };
+
+  /**
+   * How a tunnel port encapsulates now (OVS's native tunnel route and
+   * neighbour lookup): the route to remote_ip must leave by some bridge's
+   * local port, whose address is the outer source; the next hop's MAC comes
+   * from the host's neighbour table (resolution is started when missing).
+   */
+  private tunnelEncap(dev: TunnelNetdev): TunnelEncap | string {
+    const route = hostRoute(dev.remoteIp);
+    if (!route) return `no route to ${ip4Text(dev.remoteIp)}`;
+    const owner = this.ifaceOwner.get(route.dev);
+    const iface = owner?.ifaces.get(route.dev);
+    if (!owner || !iface || iface.ofport !== OFPP_LOCAL) return `the route to ${ip4Text(dev.remoteIp)} leaves by ${route.dev}, which is not a bridge's local port`;
+    const mac = hostNeighbour(route.nexthop, route.dev);
+    if (!mac) return `resolving the Ethernet address of ${ip4Text(route.nexthop)} on ${route.dev}`;
+    const macNum = (m: string): bigint => BigInt(`0x${m.replace(/:/g, '')}`);
+    return {
+      underlay: owner.ofproto, ethSrc: macNum(iface.netdev.getMac()), ethDst: macNum(mac), ipSrc: dev.localIp ?? route.src, ipDst: dev.remoteIp,
+      vni: dev.key, dstPort: dev.dstPort, count: (bytes) => dev.count(bytes, true),
+    };
+  }
+
   /** Where a patch port's cable ends: the port named by its peer option, if that is a patch port naming it back. */
   private patchPeerOf(dev: PatchNetdev): { bridge: Ofproto; ofport: number } | undefined {
     if (!dev.peer) return undefined;
@@ -444,6 +492,7 @@ export class Switch {
         name, datapathId: 0n, rundir: this.rundir, ...(this.pipeline ? { pipeline: this.pipeline } : {}),
         desc: { sw: this.version, dp: smap(row, 'other_config').get('dp-desc') ?? 'None' },
       });
+      ofproto.tunnels = this.tunnelEndpoints;
       ofproto.start().catch((e: unknown) => log.err(`bridge ${name}: ${e instanceof Error ? e.message : String(e)}`));
       this.bridges.set(name, {
         ofproto,
@@ -603,6 +652,7 @@ export class Switch {
     this.ifaceOwner.set(icfg.name, br);
     const ofPort = br.ofproto.addPort(ofport, icfg.name, netdev);
     if (netdev instanceof PatchNetdev) ofPort.patchPeer = () => this.patchPeerOf(netdev);
+    if (netdev instanceof TunnelNetdev) ofPort.tunnel = () => this.tunnelEncap(netdev);
     netdev.on('change', () => {
       br.ofproto.portChanged(iface.ofport);
       void this.refreshStatus();

@@ -47,6 +47,30 @@ export interface XlatePort {
   readonly vlan?: PortVlan | undefined;
   /** A patch port: where its cable ends (the peer's bridge and port), or undefined while the peer does not exist. */
   readonly patchPeer?: (() => { readonly bridge: XlateBridge; readonly ofport: number } | undefined) | undefined;
+  /** A tunnel port: how to encapsulate now (route and next hop resolved), or why it cannot yet. */
+  readonly tunnel?: (() => TunnelEncap | string) | undefined;
+}
+
+/** Everything a VXLAN encapsulation needs, resolved from the port's options and the host's routes. */
+export interface TunnelEncap {
+  /** The bridge whose local port owns the route to the remote end: the outer packet leaves through it. */
+  readonly underlay: XlateBridge;
+  readonly ethSrc: bigint;
+  readonly ethDst: bigint;
+  readonly ipSrc: number;
+  readonly ipDst: number;
+  readonly vni: number;
+  readonly dstPort: number;
+  /** Counts what goes out of the tunnel port. */
+  count?(bytes: number): void;
+}
+
+/** The switch's tunnel endpoints, as a bridge's translation consults them. */
+export interface XlateTunnels {
+  /** Whether IPv4 UDP to (ipDst, udpDst) is for one of the switch's tunnel ports (decapsulate, do not deliver). */
+  isEndpoint(ipDst: number, udpDst: number): boolean;
+  /** The tunnel port a received packet belongs to, by its outer addresses, port and VNI. */
+  portFor(ipSrc: number, ipDst: number, vni: number, udpDst: number): { readonly bridge: XlateBridge; readonly ofport: number; count?(bytes: number): void } | undefined;
 }
 
 export interface XlateBucket {
@@ -116,6 +140,8 @@ export interface XlateBridge {
   readonly macLearning?: MacLearning;
   /** Port mirrors (the Mirror table); absent: those set with setMirrors, if any. */
   readonly mirrors?: readonly XlateMirror[];
+  /** The switch's tunnel endpoints (absent: no tunnels). */
+  readonly tunnels?: XlateTunnels | undefined;
   /** Moves whenever anything a translation depends on changes (flows, groups, meters, ports): cached translations compare it. */
   readonly tablesVersion?: number;
   /** Adds or replaces a flow on behalf of a learn action (ovs-ofctl add-flow syntax); throws on a bad flow. */

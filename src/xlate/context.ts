@@ -95,6 +95,8 @@ export class XlateContext {
   mirrorSnaplen = 0;
   /** Every rule the packet matched, in order (a rule resubmitted to twice is here twice). */
   readonly rules: XlateRule[] = [];
+  /** The result depends on something outside the flow that is not settled yet (a tunnel's next hop): execute, do not cache. */
+  noCache = false;
 
   constructor(input: XlateInput, wc: Uint32Array) {
     this.bridge = input.bridge;

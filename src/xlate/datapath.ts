@@ -14,9 +14,10 @@ import {
   type DpAction as DpifAction, type DpFlow, type DpPortIo, type UpcallResult,
 } from '../dpif/index.js';
 import { FRAME_MAX, FrameBatch, HEADROOM } from '../native/batch.js';
-import { fieldSlot } from '../flow/index.js';
-import { type XlateBridge, type XlatePacketIn, type XlateRule } from './bridge.js';
-import { newKey, port32 } from './key.js';
+import { FLOW_WORDS, fieldSlot } from '../flow/index.js';
+import { OFPP, type TunnelEncap, type XlateBridge, type XlatePacketIn, type XlateRule, type XlateTunnels } from './bridge.js';
+import { decapsulate, encapsulate } from './tunnel.js';
+import { newKey, port32, set } from './key.js';
 import { macTableOf } from './mac-learning.js';
 import type { DpAction } from './odp.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
@@ -43,6 +44,15 @@ interface PortRef {
   readonly netdev: DatapathNetdev;
 }
 
+/** What a userspace action's cookie stands for: a packet-in, a meter, or a tunnel's encapsulation or decapsulation. */
+interface Handle {
+  readonly bridge: XlateBridge;
+  readonly pin?: Omit<XlatePacketIn, 'frame'>;
+  readonly meter?: number;
+  readonly encap?: { readonly enc: TunnelEncap; readonly srcPort: number; readonly actions: readonly DpifAction[] };
+  readonly decap?: XlateTunnels;
+}
+
 /** What a megaflow keeps for the revalidator: the rules it credits. */
 interface FlowRef {
   readonly bridge: XlateBridge;
@@ -67,6 +77,16 @@ const SETTABLE: ReadonlyArray<{ readonly words: readonly number[]; readonly full
 });
 const IN_PORT_WORD = fieldSlot('in_port').word;
 const STATS_PUSH_MS = 500;
+const ALL_ONES = new Uint32Array(FLOW_WORDS).fill(0xffffffff);
+
+/** A packet from a tunnel port carries the tunnel it came by in the flow (tun_src, tun_dst, tun_id), for OpenFlow matches. */
+function setTunnelMetadata(flow: Uint32Array, netdev: DatapathNetdev): void {
+  if (netdev.type !== 'vxlan') return;
+  const t = netdev as unknown as { remoteIp: number; localIp: number | null; key: number };
+  set(flow, 'tun_src', t.remoteIp);
+  set(flow, 'tun_dst', t.localIp ?? 0);
+  set(flow, 'tun_id', t.key);
+}
 
 export class DatapathPipeline extends Pipeline {
   readonly dp: DpifNetdev;
@@ -76,7 +96,9 @@ export class DatapathPipeline extends Pipeline {
   private readonly byBridge = new Map<XlateBridge, Map<number, PortRef>>();
   private readonly versions = new Map<XlateBridge, { tables: number; mac: number }>();
   /** Userspace-action cookies and meter ids in the datapath, each naming a bridge's packet-in or meter. */
-  private readonly handles = new Map<number, { bridge: XlateBridge; pin?: Omit<XlatePacketIn, 'frame'>; meter?: number }>();
+  private readonly handles = new Map<number, Handle>();
+  /** Decapsulated packets waiting to enter the datapath on their tunnel port (after the batch that found them). */
+  private readonly decapQueue: Array<{ dpPort: number; frame: Uint8Array }> = [];
   private nextHandle = 1;
   private readonly one = new FrameBatch(1, FRAME_MAX + 4 * HEADROOM);
   private readonly scratchKey = newKey();
@@ -116,6 +138,17 @@ export class DatapathPipeline extends Pipeline {
   portAdded(bridge: XlateBridge, ofport: number, netdev: DatapathNetdev): boolean {
     // A patch port has no datapath port: translation crosses the cable.
     if (netdev.type === 'patch') return true;
+    // A tunnel port is a datapath port that only receives (decapsulated packets); sending is encapsulation.
+    if (netdev.type === 'vxlan') {
+      const dpPort = this.dp.addPort(netdev.name, netdev.type, { rx: () => 0, tx: () => undefined });
+      const ref: PortRef = { bridge, ofport, dpPort, netdev };
+      this.byDp.set(dpPort, ref);
+      let m = this.byBridge.get(bridge);
+      if (!m) this.byBridge.set(bridge, (m = new Map()));
+      m.set(ofport, ref);
+      this.dp.tablesChanged();
+      return true;
+    }
     const batch = typeof netdev.receiveBatch === 'function' && typeof netdev.sendBatch === 'function';
     const io: DpPortIo = batch
       ? {
@@ -178,6 +211,7 @@ export class DatapathPipeline extends Pipeline {
     if (!b.push(frame, ref.dpPort)) return;
     this.sync();
     this.dp.processBatch(b, this.clock());
+    this.drainDecap();
   }
 
   private schedulePoll(busy: boolean): void {
@@ -188,6 +222,7 @@ export class DatapathPipeline extends Pipeline {
       let n = 0;
       try {
         n = this.dp.poll(this.clock());
+        this.drainDecap();
       } catch {
         // A failing device must not stop the loop; its counters show the loss.
       }
@@ -219,6 +254,7 @@ export class DatapathPipeline extends Pipeline {
     const flow = this.scratchKey;
     flow.set(key);
     flow[IN_PORT_WORD] = port32(ref.ofport);
+    setTunnelMetadata(flow, ref.netdev);
     let res: XlateResult;
     try {
       res = translate({
@@ -237,6 +273,7 @@ export class DatapathPipeline extends Pipeline {
     if (!ref) return null;
     const flow = Uint32Array.from(f.fullKey);
     flow[IN_PORT_WORD] = port32(ref.ofport);
+    setTunnelMetadata(flow, ref.netdev);
     let res: XlateResult;
     try {
       res = translate({ bridge: ref.bridge, mac: macTableOf(ref.bridge), flow, inPort: ref.ofport, trace: false, sideEffects: false, credit: null, packet: null });
@@ -264,7 +301,7 @@ export class DatapathPipeline extends Pipeline {
     // Learn actions change the tables per packet: such flows stay in the slow path (OVS re-runs them from its xlate cache).
     const learns = res.rules.some((r) => r.actions.some((a) => a.type === 'learn'));
     const ref: FlowRef = { bridge, rules: res.rules, pushedPackets: 0, pushedBytes: 0 };
-    return { actions, mask: res.wc, install: !learns, ref };
+    return { actions, mask: res.wc, install: !learns && !res.noCache, ref };
   }
 
   /** xlate's actions (OpenFlow port numbers, whole-key sets) in the datapath's vocabulary. */
@@ -314,12 +351,22 @@ export class DatapathPipeline extends Pipeline {
         case 'pop_mpls':
           out.push(a);
           break;
+        case 'tunnel_push': {
+          // The encapsulated copy's actions are the underlay bridge's; every bit of them is fixed (no megaflow of their own).
+          const nested = this.toDatapath(a.enc.underlay, a.actions, ALL_ONES);
+          const cookie = this.handle({ bridge, encap: { enc: a.enc, srcPort: a.srcPort, actions: nested } });
+          out.push({ type: 'userspace', pid: 0, cookie, userdata: `tnl_push(vni=${a.enc.vni})` });
+          break;
+        }
+        case 'tunnel_pop':
+          out.push({ type: 'userspace', pid: 0, cookie: this.handle({ bridge, decap: a.tunnels }), userdata: 'tnl_pop(vxlan)' });
+          return out;
       }
     }
     return out;
   }
 
-  private handle(h: { bridge: XlateBridge; pin?: Omit<XlatePacketIn, 'frame'>; meter?: number }): number {
+  private handle(h: Handle): number {
     const n = this.nextHandle++;
     this.handles.set(n, h);
     return n;
@@ -327,9 +374,36 @@ export class DatapathPipeline extends Pipeline {
 
   private userspace(cookie: number, frame: Uint8Array): void {
     const h = this.handles.get(cookie);
-    if (!h?.pin) return;
-    h.bridge.connmgr.sendPacketIn({ ...h.pin, frame: frame.slice() });
-    this.stats.packetIns++;
+    if (!h) return;
+    if (h.pin) {
+      h.bridge.connmgr.sendPacketIn({ ...h.pin, frame: frame.slice() });
+      this.stats.packetIns++;
+    } else if (h.encap) {
+      const local = this.byBridge.get(h.encap.enc.underlay)?.get(OFPP.LOCAL);
+      if (!local) return;
+      h.encap.enc.count?.(frame.length);
+      this.dp.executePacket(encapsulate(h.encap.enc, h.encap.srcPort, frame), local.dpPort, h.encap.actions, this.clock());
+    } else if (h.decap) {
+      const d = decapsulate(frame);
+      const to = d && h.decap.portFor(d.ipSrc, d.ipDst, d.vni, d.udpDst);
+      const ref = to ? this.byBridge.get(to.bridge)?.get(to.ofport) : undefined;
+      if (!d || !to || !ref) return;
+      to.count?.(d.inner.length);
+      if (this.decapQueue.length < 1024) this.decapQueue.push({ dpPort: ref.dpPort, frame: d.inner.slice() });
+    }
+  }
+
+  /** Lets decapsulated packets in on their tunnel ports (a tunnel inside a tunnel gives up after a few rounds). */
+  private drainDecap(): void {
+    for (let round = 0; round < 4 && this.decapQueue.length; round++) {
+      for (const { dpPort, frame } of this.decapQueue.splice(0)) {
+        const b = this.one;
+        b.clear();
+        if (!b.push(frame, dpPort)) continue;
+        this.dp.processBatch(b, this.clock());
+      }
+    }
+    this.decapQueue.length = 0;
   }
 
   private meter(id: number, bytes: number, now: number): boolean {

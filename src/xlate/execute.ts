@@ -4,6 +4,7 @@
 import type { XlateBridge } from './bridge.js';
 import { applyFlowToPacket } from './key.js';
 import type { DpAction } from './odp.js';
+import { decapsulate, encapsulate } from './tunnel.js';
 
 export interface ExecuteResult {
   /** Copies sent on ports. */
@@ -13,7 +14,10 @@ export interface ExecuteResult {
   meterDropped: boolean;
 }
 
-export function executeActions(bridge: XlateBridge, dp: readonly DpAction[], frame: Uint8Array, now: number): ExecuteResult {
+/** Where a decapsulated packet goes in: the bridge's pipeline, from the tunnel port. */
+export type Reinject = (bridge: XlateBridge, ofport: number, frame: Uint8Array) => void;
+
+export function executeActions(bridge: XlateBridge, dp: readonly DpAction[], frame: Uint8Array, now: number, reinject?: Reinject): ExecuteResult {
   const res: ExecuteResult = { sent: 0, packetIns: 0, meterDropped: false };
   let cur = frame;
   for (const a of dp) {
@@ -36,6 +40,23 @@ export function executeActions(bridge: XlateBridge, dp: readonly DpAction[], fra
       case 'pop_mpls': cur = popMpls(cur, a.ethertype); break;
       case 'push_vlan': cur = pushVlan(cur, a.tpid, a.tci); break;
       case 'pop_vlan': cur = popVlan(cur); break;
+      case 'tunnel_push': {
+        const outer = encapsulate(a.enc, a.srcPort, cur);
+        a.enc.count?.(cur.length);
+        const sub = executeActions(a.enc.underlay, a.actions, outer, now, reinject);
+        res.sent += sub.sent;
+        res.packetIns += sub.packetIns;
+        break;
+      }
+      case 'tunnel_pop': {
+        const d = decapsulate(cur);
+        const to = d && a.tunnels.portFor(d.ipSrc, d.ipDst, d.vni, d.udpDst);
+        if (d && to && reinject) {
+          to.count?.(d.inner.length);
+          reinject(to.bridge, to.ofport, d.inner.slice());
+        }
+        return res;
+      }
       case 'meter': {
         const v = bridge.meters.apply(a.id, cur.length, now);
         if (v?.drop) {

@@ -8,6 +8,7 @@ import { MAX_DEPTH, isMissRule, type XlateContext } from './context.js';
 import { get, getNum, port16, port32, set } from './key.js';
 import { macTableOf } from './mac-learning.js';
 import { executeActionSet, startPipeline } from './tables.js';
+import { tunnelOutput, tunnelReceive } from './tunnel.js';
 import { mirrorEgress } from './mirror.js';
 import { xlateNormal } from './normal.js';
 import { commit, odpPort } from './odp.js';
@@ -59,6 +60,11 @@ export function composeOutput(ctx: XlateContext, port: number, truncate: number)
     patchOutput(ctx, p.patchPeer());
     return;
   }
+  if (p.tunnel) {
+    tunnelOutput(ctx, p.tunnel());
+    return;
+  }
+  if (port === OFPP.LOCAL && tunnelReceive(ctx, ctx.bridge.tunnels)) return;
   commit(ctx);
   const text = odpPort(port);
   // A mirror with a snaplen truncates its copies.

@@ -96,7 +96,7 @@ export class Pipeline {
       this.stats.dropped++;
       return;
     }
-    const ex = executeActions(bridge, res.dp, frame, now);
+    const ex = executeActions(bridge, res.dp, frame, now, (b, port, f) => this.receive(b, port, f));
     if (ex.meterDropped) this.stats.meterDropped++;
     this.stats.packetIns += ex.packetIns;
   }

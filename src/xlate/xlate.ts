@@ -29,6 +29,8 @@ export interface XlateResult {
    * without translating again.
    */
   readonly rules: readonly XlateRule[];
+  /** The result rests on something not in the flow that is not settled (a tunnel's next hop): run it, do not cache it. */
+  readonly noCache: boolean;
 }
 
 export function translate(input: XlateInput): XlateResult {
@@ -51,6 +53,7 @@ export function translate(input: XlateInput): XlateResult {
   return {
     dp: failed ? [] : ctx.dp, odp: failed ? [] : ctx.odp, wc: ctx.wc, base: ctx.base, flow: ctx.key, error: ctx.error, trace: ctx.root,
     rules: ctx.rules,
+    noCache: ctx.noCache,
   };
 }
 

@@ -1,0 +1,120 @@
+// The `vxlan` port type, as OVS's userspace ("native") tunnelling does it:
+// no kernel device. A packet output to the port is encapsulated (outer
+// Ethernet, IPv4, UDP, VXLAN) and sent into the bridge that owns the route to
+// remote_ip, as if from that bridge's local port; a VXLAN packet arriving for
+// a local endpoint is decapsulated and enters the datapath on this port.
+// The class keeps the configuration (options) and the port's counters; the
+// encapsulation happens in src/xlate and the datapath.
+import { EventEmitter } from 'node:events';
+import type { Netdev, NetdevClass, NetdevEvents, NetdevOptions, NetdevStats } from './netdev.js';
+import { NetdevError } from './netdev.js';
+
+/** IANA's VXLAN port, OVS's default dst_port. */
+export const VXLAN_PORT = 4789;
+
+/** Dotted-quad text as a 32-bit number, or null. */
+export function parseIp4(text: string): number | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (!m) return null;
+  const b = m.slice(1).map(Number);
+  if (b.some((x) => x > 255)) return null;
+  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+}
+
+export const ip4Text = (v: number): string => `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+
+let nextMac = 0;
+
+export class TunnelNetdev extends EventEmitter<NetdevEvents> implements Netdev {
+  /** options:remote_ip (fixed endpoints only; OVS's remote_ip=flow is not supported). */
+  remoteIp = 0;
+  /** options:local_ip, or null: the source address of the route to remote_ip. */
+  localIp: number | null = null;
+  /** The VNI (options:key, 0 by default). */
+  key = 0;
+  dstPort = VXLAN_PORT;
+  private adminUp = true;
+  private seq = 0;
+  private readonly mac: string;
+  readonly stats: NetdevStats = { rx_packets: 0, tx_packets: 0, rx_bytes: 0, tx_bytes: 0 };
+
+  constructor(readonly name: string, readonly type: string) {
+    super();
+    const n = nextMac++;
+    this.mac = ['aa', '77', '00', '00', ((n >> 8) & 0xff).toString(16).padStart(2, '0'), (n & 0xff).toString(16).padStart(2, '0')].join(':');
+  }
+
+  get changeSeq(): number {
+    return this.seq;
+  }
+
+  setConfig(options: NetdevOptions): void {
+    const remote = options.get('remote_ip');
+    if (remote === undefined) throw new NetdevError('EINVAL', `${this.name}: ${this.type} type requires 'remote_ip' argument`);
+    const remoteIp = parseIp4(remote);
+    if (remoteIp === null) throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} 'remote_ip' ${remote} (an IPv4 address; flow-based tunnels are not supported)`);
+    let localIp: number | null = null;
+    const local = options.get('local_ip');
+    if (local !== undefined) {
+      localIp = parseIp4(local);
+      if (localIp === null) throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} 'local_ip' ${local}`);
+    }
+    let key = 0;
+    const k = options.get('key') ?? options.get('in_key') ?? options.get('out_key');
+    if (k !== undefined) {
+      if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(k) || Number(k) > 0xffffff) {
+        throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} key ${k} (a VNI of at most 24 bits; key=flow is not supported)`);
+      }
+      key = Number(k);
+    }
+    let dstPort = VXLAN_PORT;
+    const dp = options.get('dst_port');
+    if (dp !== undefined) {
+      if (!/^\d+$/.test(dp) || Number(dp) < 1 || Number(dp) > 65535) throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} dst_port ${dp}`);
+      dstPort = Number(dp);
+    }
+    for (const name of options.keys()) {
+      if (!['remote_ip', 'local_ip', 'key', 'in_key', 'out_key', 'dst_port'].includes(name)) {
+        throw new NetdevError('EINVAL', `${this.name}: ${this.type} type has no '${name}' option`);
+      }
+    }
+    if (remoteIp !== this.remoteIp || localIp !== this.localIp || key !== this.key || dstPort !== this.dstPort) {
+      Object.assign(this, { remoteIp, localIp, key, dstPort });
+      this.seq++;
+      this.emit('change');
+    }
+  }
+
+  isAdminUp(): boolean { return this.adminUp; }
+  setAdminUp(up: boolean): void {
+    if (up === this.adminUp) return;
+    this.adminUp = up;
+    this.seq++;
+    this.emit('change');
+  }
+  isLinkUp(): boolean { return this.adminUp; }
+  linkResets(): number { return 0; }
+  getMac(): string { return this.mac; }
+  setMac(): void { throw new NetdevError('EOPNOTSUPP', `${this.name}: a tunnel port's address cannot be set`); }
+  getMtu(): number { return 65535; }
+  setMtu(): void { throw new NetdevError('EOPNOTSUPP', `${this.name}: a tunnel port has no MTU to set`); }
+  getIfindex(): number | null { return null; }
+  getLinkSpeed(): { bps: number; fullDuplex: boolean } | null { return null; }
+  getStatus(): Record<string, string> {
+    return this.remoteIp ? { remote_ip: ip4Text(this.remoteIp) } : {};
+  }
+  getStats(): NetdevStats { return { ...this.stats }; }
+  /** Counts a packet encapsulated (tx) or decapsulated (rx) for this port. */
+  count(bytes: number, tx: boolean): void {
+    if (tx) { this.stats.tx_packets++; this.stats.tx_bytes += bytes; } else { this.stats.rx_packets++; this.stats.rx_bytes += bytes; }
+  }
+  /** The datapath sends through the underlay, never to this device: it has none. */
+  send(): boolean { return false; }
+  setReceiveHandler(): void { /* decapsulated packets reach the datapath directly */ }
+  close(): void { this.removeAllListeners(); }
+}
+
+export const vxlanNetdevClass: NetdevClass = {
+  type: 'vxlan',
+  open: (name: string, type: string) => new TunnelNetdev(name, type),
+};
