@@ -12,5 +12,5 @@ export { LinkMonitor, LinuxNetdev, isBatchNetdev, linkMonitor, toNetdevError } f
 export { LINUX_TYPES, SystemNetdev, registerLinuxClasses, systemNetdevClass } from './afpacket.js';
 export { TapNetdev, internalNetdevClass, tapNetdevClass } from './tap.js';
 export { PatchNetdev, patchNetdevClass } from './patch.js';
-export { TunnelNetdev, VXLAN_PORT, ip4Text, parseIp4, vxlanNetdevClass } from './tunnel.js';
+export { GENEVE_PORT, TUNNEL_CLASSES, TunnelNetdev, VXLAN_PORT, ip4Text, parseIp4, vxlanNetdevClass, type TunnelKind } from './tunnel.js';
 export { flushHostRoutes, hostNeighbour, hostRoute, type HostRoute } from './host-route.js';

@@ -1,8 +1,9 @@
-// The `vxlan` port type, as OVS's userspace ("native") tunnelling does it:
-// no kernel device. A packet output to the port is encapsulated (outer
-// Ethernet, IPv4, UDP, VXLAN) and sent into the bridge that owns the route to
-// remote_ip, as if from that bridge's local port; a VXLAN packet arriving for
-// a local endpoint is decapsulated and enters the datapath on this port.
+// The `vxlan`, `geneve` and `gre` port types, as OVS's userspace ("native")
+// tunnelling does them: no kernel device. A packet output to the port is
+// encapsulated (outer Ethernet, IPv4, then UDP+VXLAN, UDP+Geneve or GRE with
+// an Ethernet payload) and sent into the bridge that owns the route to
+// remote_ip, as if from that bridge's local port; a tunnel packet arriving
+// for a local endpoint is decapsulated and enters the datapath on this port.
 // The class keeps the configuration (options) and the port's counters; the
 // encapsulation happens in src/xlate and the datapath.
 import { EventEmitter } from 'node:events';
@@ -11,6 +12,10 @@ import { NetdevError } from './netdev.js';
 
 /** IANA's VXLAN port, OVS's default dst_port. */
 export const VXLAN_PORT = 4789;
+/** IANA's Geneve port. */
+export const GENEVE_PORT = 6081;
+
+export type TunnelKind = 'vxlan' | 'geneve' | 'gre';
 
 /** Dotted-quad text as a 32-bit number, or null. */
 export function parseIp4(text: string): number | null {
@@ -30,9 +35,13 @@ export class TunnelNetdev extends EventEmitter<NetdevEvents> implements Netdev {
   remoteIp = 0;
   /** options:local_ip, or null: the source address of the route to remote_ip. */
   localIp: number | null = null;
-  /** The VNI (options:key, 0 by default). */
+  /** The VNI or GRE key (options:key, 0 by default). */
   key = 0;
-  dstPort = VXLAN_PORT;
+  /** Whether options:key was given (a GRE header carries a key only then, as in OVS). */
+  keyPresent = false;
+  /** UDP destination port (vxlan, geneve); 0 for gre. */
+  dstPort: number;
+  readonly kind: TunnelKind;
   private adminUp = true;
   private seq = 0;
   private readonly mac: string;
@@ -40,6 +49,8 @@ export class TunnelNetdev extends EventEmitter<NetdevEvents> implements Netdev {
 
   constructor(readonly name: string, readonly type: string) {
     super();
+    this.kind = type === 'geneve' ? 'geneve' : type === 'gre' ? 'gre' : 'vxlan';
+    this.dstPort = this.kind === 'gre' ? 0 : this.kind === 'geneve' ? GENEVE_PORT : VXLAN_PORT;
     const n = nextMac++;
     this.mac = ['aa', '77', '00', '00', ((n >> 8) & 0xff).toString(16).padStart(2, '0'), (n & 0xff).toString(16).padStart(2, '0')].join(':');
   }
@@ -62,13 +73,15 @@ export class TunnelNetdev extends EventEmitter<NetdevEvents> implements Netdev {
     let key = 0;
     const k = options.get('key') ?? options.get('in_key') ?? options.get('out_key');
     if (k !== undefined) {
-      if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(k) || Number(k) > 0xffffff) {
-        throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} key ${k} (a VNI of at most 24 bits; key=flow is not supported)`);
+      const max = this.kind === 'gre' ? 0xffffffff : 0xffffff;
+      if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(k) || Number(k) > max) {
+        throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} key ${k} (${this.kind === 'gre' ? 'a 32-bit key' : 'a VNI of at most 24 bits'}; key=flow is not supported)`);
       }
       key = Number(k);
     }
-    let dstPort = VXLAN_PORT;
+    let dstPort = this.kind === 'gre' ? 0 : this.kind === 'geneve' ? GENEVE_PORT : VXLAN_PORT;
     const dp = options.get('dst_port');
+    if (dp !== undefined && this.kind === 'gre') throw new NetdevError('EINVAL', `${this.name}: gre type has no 'dst_port' option`);
     if (dp !== undefined) {
       if (!/^\d+$/.test(dp) || Number(dp) < 1 || Number(dp) > 65535) throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} dst_port ${dp}`);
       dstPort = Number(dp);
@@ -78,8 +91,9 @@ export class TunnelNetdev extends EventEmitter<NetdevEvents> implements Netdev {
         throw new NetdevError('EINVAL', `${this.name}: ${this.type} type has no '${name}' option`);
       }
     }
-    if (remoteIp !== this.remoteIp || localIp !== this.localIp || key !== this.key || dstPort !== this.dstPort) {
-      Object.assign(this, { remoteIp, localIp, key, dstPort });
+    const keyPresent = k !== undefined;
+    if (remoteIp !== this.remoteIp || localIp !== this.localIp || key !== this.key || dstPort !== this.dstPort || keyPresent !== this.keyPresent) {
+      Object.assign(this, { remoteIp, localIp, key, dstPort, keyPresent });
       this.seq++;
       this.emit('change');
     }
@@ -118,3 +132,6 @@ export const vxlanNetdevClass: NetdevClass = {
   type: 'vxlan',
   open: (name: string, type: string) => new TunnelNetdev(name, type),
 };
+
+/** The tunnel classes, one per type (registered under their own names). */
+export const TUNNEL_CLASSES: readonly NetdevClass[] = [vxlanNetdevClass, { ...vxlanNetdevClass, type: 'geneve' }, { ...vxlanNetdevClass, type: 'gre' }];

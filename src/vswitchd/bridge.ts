@@ -349,16 +349,18 @@ export class Switch {
 
   /** The switch's tunnel endpoints (OVS's tnl-ports map), consulted by every bridge's translation. */
   private readonly tunnelEndpoints: XlateTunnels = {
-    isEndpoint: (ipDst, udpDst) => {
-      for (const t of this.tunnelPorts()) {
-        if (t.dev.dstPort === udpDst && (t.dev.localIp ?? hostRoute(t.dev.remoteIp)?.src) === ipDst) return true;
-      }
-      return false;
-    },
-    portFor: (ipSrc, ipDst, vni, udpDst) => {
+    isEndpoint: (ipDst, nwProto, udpDst) => {
       for (const t of this.tunnelPorts()) {
         const d = t.dev;
-        if (d.remoteIp === ipSrc && d.key === vni && d.dstPort === udpDst && (d.localIp === null || d.localIp === ipDst)) {
+        const protoOk = d.kind === 'gre' ? nwProto === 47 : nwProto === 17 && d.dstPort === udpDst;
+        if (protoOk && (d.localIp ?? hostRoute(d.remoteIp)?.src) === ipDst) return d.kind;
+      }
+      return null;
+    },
+    portFor: (kind, ipSrc, ipDst, key, udpDst) => {
+      for (const t of this.tunnelPorts()) {
+        const d = t.dev;
+        if (d.kind === kind && d.remoteIp === ipSrc && d.key === key && d.dstPort === udpDst && (d.localIp === null || d.localIp === ipDst)) {
           return { bridge: t.bridge, ofport: t.ofport, count: (bytes: number) => d.count(bytes, false) };
         }
       }
@@ -383,7 +385,7 @@ export class Switch {
     const macNum = (m: string): bigint => BigInt(`0x${m.replace(/:/g, '')}`);
     return {
       underlay: owner.ofproto, ethSrc: macNum(iface.netdev.getMac()), ethDst: macNum(mac), ipSrc: dev.localIp ?? route.src, ipDst: dev.remoteIp,
-      vni: dev.key, dstPort: dev.dstPort, count: (bytes) => dev.count(bytes, true),
+      kind: dev.kind, keyPresent: dev.keyPresent, vni: dev.key, dstPort: dev.dstPort, count: (bytes) => dev.count(bytes, true),
     };
   }
 

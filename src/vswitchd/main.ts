@@ -13,7 +13,7 @@ import { packageRoot } from '../lib/pidfile.js';
 import { setProgramName } from '../lib/program.js';
 import { vlogModule } from '../lib/vlog.js';
 import type { DummyLevel } from '../netdev/index.js';
-import { NetdevRegistry, registerDummyClasses, registerDummyCommands, registerLinuxClasses, patchNetdevClass, vxlanNetdevClass } from '../netdev/index.js';
+import { NetdevRegistry, registerDummyClasses, registerDummyCommands, registerLinuxClasses, patchNetdevClass, TUNNEL_CLASSES } from '../netdev/index.js';
 import { Switch, switchTableSelection } from './bridge.js';
 import { registerBridgeCommands } from './commands.js';
 import { DatapathPipeline } from '../xlate/index.js';
@@ -138,7 +138,7 @@ async function run(argv: string[]): Promise<void> {
   // Real ports first (AF_PACKET, tap); --enable-dummy=override replaces them all with dummies.
   registerLinuxClasses(registry);
   registry.register(patchNetdevClass);
-  registry.register(vxlanNetdevClass);
+  for (const c of TUNNEL_CLASSES) registry.register(c);
   if (args.dummy !== null) {
     registerDummyClasses(registry, args.dummy, OVERRIDABLE_TYPES);
     datapathTypes.push('dummy');

@@ -51,8 +51,13 @@ export interface XlatePort {
   readonly tunnel?: (() => TunnelEncap | string) | undefined;
 }
 
-/** Everything a VXLAN encapsulation needs, resolved from the port's options and the host's routes. */
+export type TunnelKind = 'vxlan' | 'geneve' | 'gre';
+
+/** Everything an encapsulation needs, resolved from the port's options and the host's routes. */
 export interface TunnelEncap {
+  readonly kind: TunnelKind;
+  /** GRE only: whether the header carries the key. */
+  readonly keyPresent: boolean;
   /** The bridge whose local port owns the route to the remote end: the outer packet leaves through it. */
   readonly underlay: XlateBridge;
   readonly ethSrc: bigint;
@@ -67,10 +72,10 @@ export interface TunnelEncap {
 
 /** The switch's tunnel endpoints, as a bridge's translation consults them. */
 export interface XlateTunnels {
-  /** Whether IPv4 UDP to (ipDst, udpDst) is for one of the switch's tunnel ports (decapsulate, do not deliver). */
-  isEndpoint(ipDst: number, udpDst: number): boolean;
-  /** The tunnel port a received packet belongs to, by its outer addresses, port and VNI. */
-  portFor(ipSrc: number, ipDst: number, vni: number, udpDst: number): { readonly bridge: XlateBridge; readonly ofport: number; count?(bytes: number): void } | undefined;
+  /** The kind of tunnel IPv4 to ipDst of protocol nwProto (and UDP port udpDst) is for, or null: decapsulate instead of delivering it. */
+  isEndpoint(ipDst: number, nwProto: number, udpDst: number): TunnelKind | null;
+  /** The tunnel port a received packet belongs to, by its kind, outer addresses, key (VNI) and UDP port. */
+  portFor(kind: TunnelKind, ipSrc: number, ipDst: number, key: number, udpDst: number): { readonly bridge: XlateBridge; readonly ofport: number; count?(bytes: number): void } | undefined;
 }
 
 export interface XlateBucket {

@@ -15,7 +15,7 @@ import {
 } from '../dpif/index.js';
 import { FRAME_MAX, FrameBatch, HEADROOM } from '../native/batch.js';
 import { FLOW_WORDS, fieldSlot } from '../flow/index.js';
-import { OFPP, type TunnelEncap, type XlateBridge, type XlatePacketIn, type XlateRule, type XlateTunnels } from './bridge.js';
+import { OFPP, type TunnelEncap, type XlateBridge, type XlatePacketIn, type XlateRule, type XlateTunnels, type TunnelKind } from './bridge.js';
 import { decapsulate, encapsulate } from './tunnel.js';
 import { newKey, port32, set } from './key.js';
 import { macTableOf } from './mac-learning.js';
@@ -50,7 +50,7 @@ interface Handle {
   readonly pin?: Omit<XlatePacketIn, 'frame'>;
   readonly meter?: number;
   readonly encap?: { readonly enc: TunnelEncap; readonly srcPort: number; readonly actions: readonly DpifAction[] };
-  readonly decap?: XlateTunnels;
+  readonly decap?: { readonly tunnels: XlateTunnels; readonly kind: TunnelKind };
 }
 
 /** What a megaflow keeps for the revalidator: the rules it credits. */
@@ -81,7 +81,7 @@ const ALL_ONES = new Uint32Array(FLOW_WORDS).fill(0xffffffff);
 
 /** A packet from a tunnel port carries the tunnel it came by in the flow (tun_src, tun_dst, tun_id), for OpenFlow matches. */
 function setTunnelMetadata(flow: Uint32Array, netdev: DatapathNetdev): void {
-  if (netdev.type !== 'vxlan') return;
+  if (netdev.type !== 'vxlan' && netdev.type !== 'geneve' && netdev.type !== 'gre') return;
   const t = netdev as unknown as { remoteIp: number; localIp: number | null; key: number };
   set(flow, 'tun_src', t.remoteIp);
   set(flow, 'tun_dst', t.localIp ?? 0);
@@ -139,7 +139,7 @@ export class DatapathPipeline extends Pipeline {
     // A patch port has no datapath port: translation crosses the cable.
     if (netdev.type === 'patch') return true;
     // A tunnel port is a datapath port that only receives (decapsulated packets); sending is encapsulation.
-    if (netdev.type === 'vxlan') {
+    if (netdev.type === 'vxlan' || netdev.type === 'geneve' || netdev.type === 'gre') {
       const dpPort = this.dp.addPort(netdev.name, netdev.type, { rx: () => 0, tx: () => undefined });
       const ref: PortRef = { bridge, ofport, dpPort, netdev };
       this.byDp.set(dpPort, ref);
@@ -355,11 +355,11 @@ export class DatapathPipeline extends Pipeline {
           // The encapsulated copy's actions are the underlay bridge's; every bit of them is fixed (no megaflow of their own).
           const nested = this.toDatapath(a.enc.underlay, a.actions, ALL_ONES);
           const cookie = this.handle({ bridge, encap: { enc: a.enc, srcPort: a.srcPort, actions: nested } });
-          out.push({ type: 'userspace', pid: 0, cookie, userdata: `tnl_push(vni=${a.enc.vni})` });
+          out.push({ type: 'userspace', pid: 0, cookie, userdata: `tnl_push(${a.enc.kind},key=${a.enc.vni})` });
           break;
         }
         case 'tunnel_pop':
-          out.push({ type: 'userspace', pid: 0, cookie: this.handle({ bridge, decap: a.tunnels }), userdata: 'tnl_pop(vxlan)' });
+          out.push({ type: 'userspace', pid: 0, cookie: this.handle({ bridge, decap: { tunnels: a.tunnels, kind: a.kind } }), userdata: `tnl_pop(${a.kind})` });
           return out;
       }
     }
@@ -384,8 +384,8 @@ export class DatapathPipeline extends Pipeline {
       h.encap.enc.count?.(frame.length);
       this.dp.executePacket(encapsulate(h.encap.enc, h.encap.srcPort, frame), local.dpPort, h.encap.actions, this.clock());
     } else if (h.decap) {
-      const d = decapsulate(frame);
-      const to = d && h.decap.portFor(d.ipSrc, d.ipDst, d.vni, d.udpDst);
+      const d = decapsulate(frame, h.decap.kind);
+      const to = d && h.decap.tunnels.portFor(h.decap.kind, d.ipSrc, d.ipDst, d.key, d.udpDst);
       const ref = to ? this.byBridge.get(to.bridge)?.get(to.ofport) : undefined;
       if (!d || !to || !ref) return;
       to.count?.(d.inner.length);

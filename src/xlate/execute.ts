@@ -49,8 +49,8 @@ export function executeActions(bridge: XlateBridge, dp: readonly DpAction[], fra
         break;
       }
       case 'tunnel_pop': {
-        const d = decapsulate(cur);
-        const to = d && a.tunnels.portFor(d.ipSrc, d.ipDst, d.vni, d.udpDst);
+        const d = decapsulate(cur, a.kind);
+        const to = d && a.tunnels.portFor(a.kind, d.ipSrc, d.ipDst, d.key, d.udpDst);
         if (d && to && reinject) {
           to.count?.(d.inner.length);
           reinject(to.bridge, to.ofport, d.inner.slice());

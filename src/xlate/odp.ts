@@ -4,7 +4,7 @@
 // controller) are the differences between the flow and the packet written
 // down as set/push/pop actions.
 
-import type { TunnelEncap, XlateBridge, XlatePacketIn, XlateTunnels } from './bridge.js';
+import type { TunnelEncap, TunnelKind, XlateBridge, XlatePacketIn, XlateTunnels } from './bridge.js';
 import type { XlateContext } from './context.js';
 import { ETH_TYPE, VLAN_CFI, get, getNum, isIp, isMpls, mark, set } from './key.js';
 import { TPID_8021Q, type WireTag } from './vlan.js';
@@ -25,7 +25,7 @@ export type DpAction =
   /** A copy of the packet, VXLAN-encapsulated, then `actions` (the underlay bridge's, from its local port); the packet itself is unchanged. */
   | { readonly type: 'tunnel_push'; readonly enc: TunnelEncap; readonly srcPort: number; readonly actions: readonly DpAction[] }
   /** The packet is VXLAN for one of the switch's tunnel ports: decapsulate it and let it in there. */
-  | { readonly type: 'tunnel_pop'; readonly tunnels: XlateTunnels }
+  | { readonly type: 'tunnel_pop'; readonly tunnels: XlateTunnels; readonly kind: TunnelKind }
   /** Remove the outermost VLAN header. */
   | { readonly type: 'pop_vlan' }
   /** Insert a VLAN header after the Ethernet addresses; `tci` has the CFI bit set (it is cleared on the wire). */

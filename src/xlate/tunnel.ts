@@ -6,7 +6,7 @@
 // addressed to one of the switch's tunnel endpoints, is decapsulated instead
 // and enters the bridge of the tunnel port it belongs to.
 
-import { OFPP, type TunnelEncap, type XlateTunnels } from './bridge.js';
+import { OFPP, type TunnelEncap, type TunnelKind, type XlateTunnels } from './bridge.js';
 import type { XlateContext } from './context.js';
 import { commit } from './odp.js';
 import { getNum, mark, newKey, port32, set } from './key.js';
@@ -15,9 +15,19 @@ import { translate } from './xlate.js';
 
 const ETH_IP = 0x0800;
 const UDP = 17;
+const GRE = 47;
+/** Transparent Ethernet bridging: the payload type of Geneve and GRE carrying whole frames. */
+const ETH_TEB = 0x6558;
 /** Outer Ethernet (14) + IPv4 (20) + UDP (8) + VXLAN (8). */
 export const VXLAN_OVERHEAD = 50;
 const VXLAN_FLAG_VNI = 0x08;
+const GRE_KEY_PRESENT = 0x2000;
+
+/** Bytes the tunnel header adds after the outer IPv4 header. */
+function tunnelHeaderLen(enc: Pick<TunnelEncap, 'kind' | 'keyPresent'>): number {
+  if (enc.kind === 'gre') return enc.keyPresent ? 8 : 4;
+  return 8 + 8;
+}
 
 /** A source port from the inner flow, in the range OVS uses (32768-61000), so underlay ECMP can spread tunnels' flows. */
 function sourcePort(key: Uint32Array): number {
@@ -36,47 +46,81 @@ function ipChecksum(b: Uint8Array, at: number): number {
   return ~sum & 0xffff;
 }
 
-/** The encapsulated copy of `inner` (OVS's tnl_push): DF set, TTL 64, no UDP checksum, as OVS sends VXLAN by default. */
+/**
+ * The encapsulated copy of `inner` (OVS's tnl_push): outer Ethernet and IPv4
+ * (DF set, TTL 64), then UDP without a checksum and the VXLAN or Geneve
+ * header, or a GRE header (with the key when one is configured).
+ */
 export function encapsulate(enc: TunnelEncap, srcPort: number, inner: Uint8Array): Uint8Array {
-  const b = new Uint8Array(VXLAN_OVERHEAD + inner.length);
+  const hdr = tunnelHeaderLen(enc);
+  const b = new Uint8Array(34 + hdr + inner.length);
   const dv = new DataView(b.buffer);
   dv.setUint16(0, Number((enc.ethDst >> 32n) & 0xffffn));
   dv.setUint32(2, Number(enc.ethDst & 0xffffffffn));
   dv.setUint16(6, Number((enc.ethSrc >> 32n) & 0xffffn));
   dv.setUint32(8, Number(enc.ethSrc & 0xffffffffn));
   dv.setUint16(12, ETH_IP);
-  const ipLen = 20 + 8 + 8 + inner.length;
   b[14] = 0x45;
-  dv.setUint16(16, ipLen);
+  dv.setUint16(16, 20 + hdr + inner.length);
   dv.setUint16(20, 0x4000);
   b[22] = 64;
-  b[23] = UDP;
+  b[23] = enc.kind === 'gre' ? GRE : UDP;
   dv.setUint32(26, enc.ipSrc);
   dv.setUint32(30, enc.ipDst);
   dv.setUint16(24, ipChecksum(b, 14));
-  dv.setUint16(34, srcPort);
-  dv.setUint16(36, enc.dstPort);
-  dv.setUint16(38, 8 + 8 + inner.length);
-  b[42] = VXLAN_FLAG_VNI;
-  dv.setUint32(46, (enc.vni << 8) >>> 0);
-  b.set(inner, VXLAN_OVERHEAD);
+  if (enc.kind === 'gre') {
+    dv.setUint16(34, enc.keyPresent ? GRE_KEY_PRESENT : 0);
+    dv.setUint16(36, ETH_TEB);
+    if (enc.keyPresent) dv.setUint32(38, enc.vni >>> 0);
+  } else {
+    dv.setUint16(34, srcPort);
+    dv.setUint16(36, enc.dstPort);
+    dv.setUint16(38, 8 + 8 + inner.length);
+    if (enc.kind === 'vxlan') {
+      b[42] = VXLAN_FLAG_VNI;
+    } else {
+      dv.setUint16(44, ETH_TEB);
+    }
+    dv.setUint32(46, (enc.vni << 8) >>> 0);
+  }
+  b.set(inner, 34 + hdr);
   return b;
 }
 
-/** The outer addresses, port and VNI of a VXLAN frame (IPv4 header of any length), and the inner frame; null if it is not one. */
-export function decapsulate(f: Uint8Array): { ipSrc: number; ipDst: number; udpDst: number; vni: number; inner: Uint8Array } | null {
-  if (f.length < 14 + 20 + 16) return null;
+/** Where a tunnel packet's headers say it goes and what it carries. */
+export interface Decapsulated { ipSrc: number; ipDst: number; udpDst: number; key: number; inner: Uint8Array }
+
+/** The outer addresses, UDP port (0 for GRE) and key/VNI of a `kind` tunnel frame, and the inner frame; null if it is not one. */
+export function decapsulate(f: Uint8Array, kind: TunnelKind = 'vxlan'): Decapsulated | null {
+  if (f.length < 14 + 20 + 4) return null;
   const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
-  if (dv.getUint16(12) !== ETH_IP || (f[14]! >> 4) !== 4 || f[23] !== UDP) return null;
+  if (dv.getUint16(12) !== ETH_IP || (f[14]! >> 4) !== 4) return null;
   const ihl = (f[14]! & 0xf) * 4;
   // A fragment cannot be decapsulated on its own.
   if (ihl < 20 || (dv.getUint16(20) & 0x3fff) !== 0) return null;
-  const udp = 14 + ihl;
-  if (f.length < udp + 16 || !(f[udp + 8]! & VXLAN_FLAG_VNI)) return null;
-  return {
-    ipSrc: dv.getUint32(26), ipDst: dv.getUint32(30), udpDst: dv.getUint16(udp + 2), vni: dv.getUint32(udp + 12) >>> 8,
-    inner: f.subarray(udp + 16),
-  };
+  const l4 = 14 + ihl;
+  const ipSrc = dv.getUint32(26);
+  const ipDst = dv.getUint32(30);
+  if (kind === 'gre') {
+    if (f[23] !== GRE || f.length < l4 + 4) return null;
+    const flags = dv.getUint16(l4);
+    // Checksum, routing, sequence numbers and versions other than 0 are refused (OVS does not take them either).
+    if ((flags & ~GRE_KEY_PRESENT) !== 0 || dv.getUint16(l4 + 2) !== ETH_TEB) return null;
+    const keyed = (flags & GRE_KEY_PRESENT) !== 0;
+    if (f.length < l4 + (keyed ? 8 : 4)) return null;
+    return { ipSrc, ipDst, udpDst: 0, key: keyed ? dv.getUint32(l4 + 4) : 0, inner: f.subarray(l4 + (keyed ? 8 : 4)) };
+  }
+  if (f[23] !== UDP || f.length < l4 + 16) return null;
+  const udpDst = dv.getUint16(l4 + 2);
+  const t = l4 + 8;
+  if (kind === 'vxlan') {
+    if (!(f[t]! & VXLAN_FLAG_VNI)) return null;
+    return { ipSrc, ipDst, udpDst, key: dv.getUint32(t + 4) >>> 8, inner: f.subarray(t + 8) };
+  }
+  // Geneve: version 0, options skipped (their length in 4-byte words), an Ethernet payload only.
+  const optLen = (f[t]! & 0x3f) * 4;
+  if (f[t]! >> 6 !== 0 || dv.getUint16(t + 2) !== ETH_TEB || f.length < t + 8 + optLen) return null;
+  return { ipSrc, ipDst, udpDst, key: dv.getUint32(t + 4) >>> 8, inner: f.subarray(t + 8 + optLen) };
 }
 
 /**
@@ -101,10 +145,12 @@ export function tunnelOutput(ctx: XlateContext, encOrWhy: TunnelEncap | string):
   set(outer, 'eth_type', ETH_IP);
   set(outer, 'ip_src', enc.ipSrc);
   set(outer, 'ip_dst', enc.ipDst);
-  set(outer, 'nw_proto', UDP);
+  set(outer, 'nw_proto', enc.kind === 'gre' ? GRE : UDP);
   set(outer, 'nw_ttl', 64);
-  set(outer, 'udp_src', srcPort);
-  set(outer, 'udp_dst', enc.dstPort);
+  if (enc.kind !== 'gre') {
+    set(outer, 'udp_src', srcPort);
+    set(outer, 'udp_dst', enc.dstPort);
+  }
   const res = translate({
     bridge: enc.underlay, mac: macTableOf(enc.underlay), flow: outer, inPort: OFPP.LOCAL, trace: ctx.tracing,
     sideEffects: ctx.sideEffects, credit: ctx.credit, packet: null,
@@ -115,7 +161,7 @@ export function tunnelOutput(ctx: XlateContext, encOrWhy: TunnelEncap | string):
   }
   if (res.noCache) ctx.noCache = true;
   for (const n of res.trace) ctx.trace?.push(n);
-  const text = `tnl_push(header(vxlan(vni=0x${enc.vni.toString(16)})),out_port(${res.odp.length ? res.odp.join(',') : 'drop'}))`;
+  const text = `tnl_push(header(${enc.kind}(${enc.kind === 'gre' ? 'key' : 'vni'}=0x${enc.vni.toString(16)})),out_port(${res.odp.length ? res.odp.join(',') : 'drop'}))`;
   ctx.emit({ type: 'tunnel_push', enc, srcPort, actions: res.dp }, text);
 }
 
@@ -127,13 +173,15 @@ export function tunnelOutput(ctx: XlateContext, encOrWhy: TunnelEncap | string):
 export function tunnelReceive(ctx: XlateContext, tunnels: XlateTunnels | undefined): boolean {
   if (!tunnels || getNum(ctx.key, 'eth_type') !== ETH_IP) return false;
   mark(ctx.wc, 'nw_proto');
-  if (getNum(ctx.key, 'nw_proto') !== UDP) return false;
+  const proto = getNum(ctx.key, 'nw_proto');
+  if (proto !== UDP && proto !== GRE) return false;
   mark(ctx.wc, 'ip_dst');
-  mark(ctx.wc, 'udp_dst');
   mark(ctx.wc, 'ip_frag');
+  if (proto === UDP) mark(ctx.wc, 'udp_dst');
   if (getNum(ctx.key, 'ip_frag') !== 0) return false;
-  if (!tunnels.isEndpoint(getNum(ctx.key, 'ip_dst'), getNum(ctx.key, 'udp_dst'))) return false;
+  const kind = tunnels.isEndpoint(getNum(ctx.key, 'ip_dst'), proto, proto === UDP ? getNum(ctx.key, 'udp_dst') : 0);
+  if (!kind) return false;
   commit(ctx);
-  ctx.emit({ type: 'tunnel_pop', tunnels }, 'tnl_pop(vxlan)');
+  ctx.emit({ type: 'tunnel_pop', tunnels, kind }, `tnl_pop(${kind})`);
   return true;
 }

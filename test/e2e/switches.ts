@@ -59,7 +59,7 @@ export interface PortOptions {
   trunks?: readonly number[];
 }
 
-export interface VxlanOptions { remoteIp: string; localIp: string; vni: number }
+export interface VxlanOptions { remoteIp: string; localIp: string; vni: number; /** Tunnel type (default vxlan). */ kind?: 'vxlan' | 'geneve' | 'gre' }
 
 export interface Switch {
   readonly impl: E2eImpl;
@@ -114,7 +114,7 @@ async function startOvsLike(impl: 'ovs' | 'tsw', topo: Topology, ns: string): Pr
         '--', 'add-port', brB, b, '--', 'set', 'Interface', b, 'type=patch', `options:peer=${a}`]);
     },
     async addVxlan(br, name, o) {
-      await vsctl(['add-port', br, name, '--', 'set', 'Interface', name, 'type=vxlan',
+      await vsctl(['add-port', br, name, '--', 'set', 'Interface', name, `type=${o.kind ?? 'vxlan'}`,
         `options:remote_ip=${o.remoteIp}`, `options:local_ip=${o.localIp}`, `options:key=${o.vni}`]);
     },
     async setLocalIp(br, cidr) {
@@ -178,6 +178,7 @@ class LinuxSwitch implements Switch {
   }
 
   async addVxlan(br: string, name: string, o: VxlanOptions): Promise<void> {
+    if (o.kind && o.kind !== 'vxlan') throw new Error(`the Linux bridge rows build ${o.kind} with the kernel, which has no ${o.kind} netdevs here`);
     await this.ip('link', 'add', name, 'type', 'vxlan', 'id', String(o.vni), 'local', o.localIp, 'remote', o.remoteIp, 'dstport', '4789');
     await this.addPort(br, name);
   }

@@ -1,4 +1,4 @@
-// A VXLAN tunnel between two bridges in two namespaces (two switches): each
+// A VXLAN, Geneve or GRE tunnel between two bridges in two namespaces (two switches): each
 // switch namespace has an underlay bridge `ul` whose local port carries the
 // tunnel endpoint address (as OVS's userspace tunnelling wants: the route to
 // the remote endpoint leaves through a bridge's internal port), with a veth
@@ -7,11 +7,16 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { e2eImpls, implMissing, startSwitch, type Switch } from './switches.js';
+import { e2eImpls, implMissing, startSwitch, type E2eImpl, type Switch } from './switches.js';
 import { sweepLeftovers, Topology, topologyMissing, type Host } from './topology.js';
 
-for (const impl of e2eImpls()) {
-  describe(`${impl}: two hosts through a VXLAN tunnel between two switches`, { skip: topologyMissing() ?? implMissing(impl) ?? false }, () => {
+// The kernel here has no geneve or gretap netdevs, so the Linux rows do VXLAN only.
+const KINDS = ['vxlan', 'geneve', 'gre'] as const;
+
+/** The scenario with switch A run by `impls[0]` and switch B by `impls[1]`. */
+function scenario(kind: typeof KINDS[number], impls: readonly [E2eImpl, E2eImpl], title: string): void {
+  const skip = topologyMissing() ?? implMissing(impls[0]) ?? implMissing(impls[1]) ?? false;
+  describe(title, { skip }, () => {
     const topo = new Topology();
     const sws: Switch[] = [];
     const hosts: Host[] = [];
@@ -26,14 +31,14 @@ for (const impl of e2eImpls()) {
       hosts.push(await topo.addHost('h2', { cidr: '10.64.0.2/24', switchNs: nsB, mtu: 1400 }));
       const sides = [[nsA, uA, '172.31.64.1', '172.31.64.2'], [nsB, uB, '172.31.64.2', '172.31.64.1']] as const;
       for (const [i, [ns, under, local, remote]] of sides.entries()) {
-        const sw = await startSwitch(impl, topo, ns);
+        const sw = await startSwitch(impls[i]!, topo, ns);
         sws.push(sw);
         await sw.addBridge('ul');
         await sw.addPort('ul', under);
         await sw.setLocalIp('ul', `${local}/24`);
         await sw.addBridge('br0');
         await sw.addPort('br0', hosts[i]!.port);
-        await sw.addVxlan('br0', topo.name('vx'), { localIp: local, remoteIp: remote, vni: 4242 });
+        await sw.addVxlan('br0', topo.name('vx'), { localIp: local, remoteIp: remote, vni: 4242, kind });
       }
     });
     after(async () => {
@@ -57,4 +62,12 @@ for (const impl of e2eImpls()) {
       assert.ok(tcp.bytes > 1_000_000, `only ${tcp.bytes} bytes went through the tunnel`);
     });
   });
+}
+
+for (const kind of KINDS) {
+  for (const impl of e2eImpls(kind === 'vxlan' ? undefined : ['ovs', 'tsw'])) {
+    scenario(kind, [impl, impl], `${impl}: two hosts through a ${kind} tunnel between two switches`);
+  }
+  // The two ends run by different implementations: tsw's headers must be what Open vSwitch expects, and the reverse.
+  if (e2eImpls(['ovs', 'tsw']).length === 2) scenario(kind, ['tsw', 'ovs'], `tsw and ovs as the two ends of a ${kind} tunnel`);
 }

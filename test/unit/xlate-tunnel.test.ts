@@ -11,7 +11,7 @@ import { decapsulate, encapsulate, VXLAN_OVERHEAD } from '../../src/xlate/tunnel
 import type { TunnelEncap, XlateBridge } from '../../src/xlate/index.js';
 
 const ENC: TunnelEncap = {
-  underlay: {} as XlateBridge, ethSrc: 0x02000000000an, ethDst: 0x02000000000bn, ipSrc: parseIp4('172.31.64.1')!, ipDst: parseIp4('172.31.64.2')!,
+  kind: 'vxlan', keyPresent: true, underlay: {} as XlateBridge, ethSrc: 0x02000000000an, ethDst: 0x02000000000bn, ipSrc: parseIp4('172.31.64.1')!, ipDst: parseIp4('172.31.64.2')!,
   vni: 4242, dstPort: 4789,
 };
 const INNER = Uint8Array.from({ length: 98 }, (_, i) => (i * 7) & 0xff);
@@ -44,7 +44,7 @@ describe('VXLAN encapsulation', () => {
   it('decapsulates what it encapsulated, with the outer addresses and VNI', () => {
     const d = decapsulate(encapsulate(ENC, 40000, INNER));
     assert.ok(d);
-    assert.deepEqual([d.ipSrc, d.ipDst, d.udpDst, d.vni], [ENC.ipSrc, ENC.ipDst, 4789, 4242]);
+    assert.deepEqual([d.ipSrc, d.ipDst, d.udpDst, d.key], [ENC.ipSrc, ENC.ipDst, 4789, 4242]);
     assert.deepEqual(d.inner, INNER);
   });
 
@@ -60,6 +60,39 @@ describe('VXLAN encapsulation', () => {
     const noVni = f.slice();
     noVni[42] = 0;
     assert.equal(decapsulate(noVni), null);
+  });
+});
+
+describe('Geneve and GRE encapsulation', () => {
+  it('Geneve: UDP to 6081, an Ethernet payload, the VNI; decapsulated back', () => {
+    const enc: TunnelEncap = { ...ENC, kind: 'geneve', dstPort: 6081 };
+    const f = encapsulate(enc, 40001, INNER);
+    const dv = new DataView(f.buffer);
+    assert.equal(f[23], 17);
+    assert.equal(dv.getUint16(36), 6081);
+    assert.equal(f[42], 0, 'version 0, no options');
+    assert.equal(dv.getUint16(44), 0x6558);
+    assert.equal(dv.getUint32(46) >>> 8, 4242);
+    assert.ok(checksumOk(f, 14, 20));
+    const d = decapsulate(f, 'geneve');
+    assert.deepEqual([d?.udpDst, d?.key], [6081, 4242]);
+    assert.deepEqual(d?.inner, INNER);
+    assert.equal(decapsulate(f, 'vxlan'), null, 'not VXLAN');
+  });
+
+  it('GRE: IP protocol 47, the key only when configured', () => {
+    const keyed = encapsulate({ ...ENC, kind: 'gre', dstPort: 0 }, 0, INNER);
+    const dv = new DataView(keyed.buffer);
+    assert.equal(keyed[23], 47);
+    assert.deepEqual([dv.getUint16(34), dv.getUint16(36), dv.getUint32(38)], [0x2000, 0x6558, 4242]);
+    assert.equal(dv.getUint16(16), 20 + 8 + INNER.length);
+    assert.deepEqual(decapsulate(keyed, 'gre')?.inner, INNER);
+    const plain = encapsulate({ ...ENC, kind: 'gre', keyPresent: false, dstPort: 0 }, 0, INNER);
+    assert.equal(plain.length, 14 + 20 + 4 + INNER.length);
+    assert.deepEqual([decapsulate(plain, 'gre')?.key, decapsulate(plain, 'gre')?.inner.length], [0, INNER.length]);
+    const withSeq = keyed.slice();
+    withSeq[34] = 0x30; // key + sequence number present
+    assert.equal(decapsulate(withSeq, 'gre'), null);
   });
 });
 
@@ -87,5 +120,8 @@ describe('vxlan port options', () => {
     assert.match(err({ remote_ip: '10.0.0.2', key: '16777216' }), /VNI of at most 24 bits/);
     assert.match(err({ remote_ip: '10.0.0.2', dst_port: '0' }), /bad vxlan dst_port 0/);
     assert.match(err({ remote_ip: '10.0.0.2', tos: 'inherit' }), /has no 'tos' option/);
+    assert.equal(new TunnelNetdev('g0', 'geneve').dstPort, 6081);
+    const gre = new TunnelNetdev('g1', 'gre');
+    assert.throws(() => gre.setConfig(opts({ remote_ip: '10.0.0.2', dst_port: '4789' })), /gre type has no 'dst_port' option/);
   });
 });
