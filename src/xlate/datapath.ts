@@ -77,6 +77,8 @@ const SETTABLE: ReadonlyArray<{ readonly words: readonly number[]; readonly full
 });
 const IN_PORT_WORD = fieldSlot('in_port').word;
 const STATS_PUSH_MS = 500;
+/** How long the receive loop keeps polling without pause after the last packet. */
+const BUSY_LINGER_MS = 20;
 const ALL_ONES = new Uint32Array(FLOW_WORDS).fill(0xffffffff);
 
 /** A packet from a tunnel port carries the tunnel it came by in the flow (tun_src, tun_dst, tun_id), for OpenFlow matches. */
@@ -105,6 +107,7 @@ export class DatapathPipeline extends Pipeline {
   private readonly txIdx = new Uint32Array(65536);
   private pollTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private polled = 0;
+  private lastTraffic = -Infinity;
   private readonly pushTimer: NodeJS.Timeout;
   private readonly clock: () => number;
 
@@ -226,9 +229,12 @@ export class DatapathPipeline extends Pipeline {
       } catch {
         // A failing device must not stop the loop; its counters show the loss.
       }
-      this.schedulePoll(n > 0);
+      const now = performance.now();
+      if (n > 0) this.lastTraffic = now;
+      this.schedulePoll(now - this.lastTraffic < BUSY_LINGER_MS);
     };
-    // Busy: come back at once (after I/O); idle: a millisecond later, so an idle switch costs little.
+    // Busy (traffic in the last few ms, when a reply is likely on its way): come back at once, after I/O;
+    // idle: a millisecond later, so an idle switch costs little.
     this.pollTimer = busy ? setImmediate(run) : setTimeout(run, 1);
   }
 
