@@ -32,6 +32,8 @@ export class OfPort {
   patchPeer: (() => { readonly bridge: XlateBridge; readonly ofport: number } | undefined) | undefined;
   /** For a tunnel port: its encapsulation as the host's routes resolve it now, or why it cannot be sent yet. */
   tunnel: (() => TunnelEncap | string) | undefined;
+  /** The port's datapath number, once the datapath has the port. */
+  odpPort: number | undefined;
   readonly created = nowMs();
 
   constructor(

@@ -349,6 +349,10 @@ export class Switch {
 
   /** The switch's tunnel endpoints (OVS's tnl-ports map), consulted by every bridge's translation. */
   private readonly tunnelEndpoints: XlateTunnels = {
+    any: () => {
+      for (const t of this.tunnelPorts()) { void t; return true; }
+      return false;
+    },
     isEndpoint: (ipDst, nwProto, udpDst) => {
       for (const t of this.tunnelPorts()) {
         const d = t.dev;

@@ -49,6 +49,8 @@ export interface XlatePort {
   readonly patchPeer?: (() => { readonly bridge: XlateBridge; readonly ofport: number } | undefined) | undefined;
   /** A tunnel port: how to encapsulate now (route and next hop resolved), or why it cannot yet. */
   readonly tunnel?: (() => TunnelEncap | string) | undefined;
+  /** The port's number in the datapath (ofproto/trace prints datapath actions with it), when a datapath has the port. */
+  odpPort?: number | undefined;
 }
 
 export type TunnelKind = 'vxlan' | 'geneve' | 'gre';
@@ -72,6 +74,8 @@ export interface TunnelEncap {
 
 /** The switch's tunnel endpoints, as a bridge's translation consults them. */
 export interface XlateTunnels {
+  /** Whether the switch has any tunnel port (only then does a local delivery consult the endpoints, and the megaflow say so). */
+  any(): boolean;
   /** The kind of tunnel IPv4 to ipDst of protocol nwProto (and UDP port udpDst) is for, or null: decapsulate instead of delivering it. */
   isEndpoint(ipDst: number, nwProto: number, udpDst: number): TunnelKind | null;
   /** The tunnel port a received packet belongs to, by its kind, outer addresses, key (VNI) and UDP port. */

@@ -81,6 +81,12 @@ const STATS_PUSH_MS = 500;
 const BUSY_LINGER_MS = 20;
 const ALL_ONES = new Uint32Array(FLOW_WORDS).fill(0xffffffff);
 
+/** Records the datapath number on the bridge's port (the port object is added before the pipeline hears of it). */
+function setOdpPort(bridge: XlateBridge, ofport: number, dpPort: number): void {
+  const p = bridge.ports.get(ofport);
+  if (p) p.odpPort = dpPort;
+}
+
 /** A packet from a tunnel port carries the tunnel it came by in the flow (tun_src, tun_dst, tun_id), for OpenFlow matches. */
 function setTunnelMetadata(flow: Uint32Array, netdev: DatapathNetdev): void {
   if (netdev.type !== 'vxlan' && netdev.type !== 'geneve' && netdev.type !== 'gre') return;
@@ -146,6 +152,7 @@ export class DatapathPipeline extends Pipeline {
       const dpPort = this.dp.addPort(netdev.name, netdev.type, { rx: () => 0, tx: () => undefined });
       const ref: PortRef = { bridge, ofport, dpPort, netdev };
       this.byDp.set(dpPort, ref);
+      setOdpPort(bridge, ofport, dpPort);
       let m = this.byBridge.get(bridge);
       if (!m) this.byBridge.set(bridge, (m = new Map()));
       m.set(ofport, ref);
@@ -174,6 +181,7 @@ export class DatapathPipeline extends Pipeline {
     const dpPort = this.dp.addPort(netdev.name, type, io);
     const ref: PortRef = { bridge, ofport, dpPort, netdev };
     this.byDp.set(dpPort, ref);
+    setOdpPort(bridge, ofport, dpPort);
     let m = this.byBridge.get(bridge);
     if (!m) this.byBridge.set(bridge, (m = new Map()));
     m.set(ofport, ref);

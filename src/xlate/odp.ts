@@ -179,6 +179,7 @@ function lseOf(key: Uint32Array): number {
 }
 
 /** The ODP text of an output port (datapath port numbers are ofports until tsw has a datapath). */
-export function odpPort(port: number): string {
-  return String(port);
+/** A port as datapath actions name it: its datapath port number when a datapath has one for it, else its OpenFlow number. */
+export function odpPort(port: number, bridge?: XlateBridge): string {
+  return String(bridge?.ports.get(port)?.odpPort ?? port);
 }

@@ -66,7 +66,7 @@ export function composeOutput(ctx: XlateContext, port: number, truncate: number)
   }
   if (port === OFPP.LOCAL && tunnelReceive(ctx, ctx.bridge.tunnels)) return;
   commit(ctx);
-  const text = odpPort(port);
+  const text = odpPort(port, ctx.bridge);
   // A mirror with a snaplen truncates its copies.
   if (!truncate && ctx.mirrorSnaplen > 0 && ctx.mirrorSnaplen < 0xffff) truncate = ctx.mirrorSnaplen;
   const there = ctx.bridge !== ctx.origin ? { bridge: ctx.bridge } : {};

@@ -171,7 +171,7 @@ export function tunnelOutput(ctx: XlateContext, encOrWhy: TunnelEncap | string):
  * megaflow must say why: it matches the outer protocol, address and port.
  */
 export function tunnelReceive(ctx: XlateContext, tunnels: XlateTunnels | undefined): boolean {
-  if (!tunnels || getNum(ctx.key, 'eth_type') !== ETH_IP) return false;
+  if (!tunnels?.any() || getNum(ctx.key, 'eth_type') !== ETH_IP) return false;
   mark(ctx.wc, 'nw_proto');
   const proto = getNum(ctx.key, 'nw_proto');
   if (proto !== UDP && proto !== GRE) return false;

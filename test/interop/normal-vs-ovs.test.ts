@@ -26,10 +26,6 @@ export const KNOWN_DIFFERENCES: readonly { readonly what: string; readonly why: 
     why: 'the tsw flow key holds one VLAN header, as OVS does with other_config:vlan-limit=1 (its default); the inner tag is payload',
   },
   {
-    what: 'the datapath port of the bridge\'s local port is 100 in the OVS dummy datapath and 65534 (the ofport) in tsw',
-    why: 'tsw prints ofports as datapath ports until its own datapath numbers them; both become LOCAL',
-  },
-  {
     what: 'the order of flooded outputs (and so where pop_vlan/push_vlan fall between them)',
     why: 'OVS visits ports in hash-map order, which changes from run to run; tsw by port number. '
       + 'Datapath actions are compared as the multiset of (port, VLAN tags on the wire at that output), which is what a host sees',
@@ -174,8 +170,7 @@ function normalizeActions(text: string, flowLine: string): string {
     if (a === 'pop_vlan') tags.shift();
     else if (a.startsWith('push_vlan(')) tags.unshift(a.slice(10, -1));
     else if (/^\d+$/.test(a)) {
-      const port = a === '100' || a === '65534' ? 'LOCAL' : a;
-      outs.push(`${pending}${port}[${tags.join('/')}]`);
+      outs.push(`${pending}${a}[${tags.join('/')}]`);
       pending = '';
     } else {
       pending += `${a} `;
