@@ -22,6 +22,8 @@ const READ_ONLY = new Set([
 function oxmIds(fields: readonly MatchField[], version: number, withMask: boolean): number[] {
   const out: number[] = [];
   for (const f of fields) {
+    // OVS knows the 16-bit NXM in_port and the 32-bit OXM one as two fields; the switch matches and sets both.
+    if (f.name === 'in_port' && version >= 4) out.push(NXM_OF_IN_PORT);
     const c = codeFor(f, version);
     const bytes = c.bytes ?? f.bytes;
     const hm = withMask && f.maskable;
@@ -31,6 +33,9 @@ function oxmIds(fields: readonly MatchField[], version: number, withMask: boolea
   }
   return out;
 }
+
+/** NXM_OF_IN_PORT: class 0, field 0, 2 bytes. */
+const NXM_OF_IN_PORT = 0x00000002;
 
 const cache = new Map<number, { match: number[]; wildcards: number[]; setfield: number[] }>();
 
@@ -50,7 +55,9 @@ function fieldIds(version: number): { match: number[]; wildcards: number[]; setf
 
 export function tableFeatures(t: OfTable, version: number): TableFeatures {
   const ids = fieldIds(version);
-  const instructions = INSTRUCTIONS.filter((i) => i !== 6 || version < 6).map((type) => ({ type, data: new Uint8Array(0) }));
+  // The last table has nowhere to go: no goto_table there (OVS lists none either).
+  const last = t.id === N_TABLES - 1;
+  const instructions = INSTRUCTIONS.filter((i) => (i !== 6 || version < 6) && !(i === 1 && last)).map((type) => ({ type, data: new Uint8Array(0) }));
   const actions = ACTIONS.map((type) => ({ type, data: new Uint8Array(0) }));
   const next = Array.from({ length: N_TABLES - t.id - 1 }, (_, i) => t.id + 1 + i);
   const hitAndMiss = (miss: boolean): TableFeatureProp[] => [
