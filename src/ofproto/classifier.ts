@@ -21,7 +21,7 @@ class Subtable<T extends ClsRule> {
   size = 0;
   readonly priorities = new Map<number, number>();
 
-  constructor(readonly mask: Uint32Array, readonly maskKey: string) {
+  constructor(readonly mask: Uint32Array, readonly maskHash: number) {
     const idx: number[] = [];
     for (let i = 0; i < mask.length; i++) if (mask[i]) idx.push(i);
     this.idx = Int32Array.from(idx);
@@ -38,6 +38,13 @@ class Subtable<T extends ClsRule> {
       h ^= h >>> 15;
     }
     return h;
+  }
+
+  /** Two masked values are equal on this subtable's words (the others are zero in both). */
+  sameValue(a: Uint32Array, b: Uint32Array): boolean {
+    const idx = this.idx;
+    for (let i = 0; i < idx.length; i++) if (a[idx[i]!] !== b[idx[i]!]) return false;
+    return true;
   }
 
   /** True when `key` under the mask equals the rule's value. */
@@ -59,10 +66,59 @@ class Subtable<T extends ClsRule> {
   }
 }
 
-function maskKeyOf(mask: Uint32Array): string {
-  let s = '';
-  for (let i = 0; i < mask.length; i++) if (mask[i]) s += `${i}:${mask[i]},`;
-  return s;
+/** A number for a mask (its non-zero words and where they are), to find its subtable without building a string. */
+function maskHashOf(mask: Uint32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < mask.length; i++) {
+    const m = mask[i]!;
+    if (m === 0) continue;
+    h = Math.imul(h ^ i, 0x01000193);
+    h = Math.imul(h ^ m, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Subtables by mask: a hash of the mask, then an exact comparison. */
+class MaskIndex<T extends ClsRule> {
+  private readonly byHash = new Map<number, Array<Subtable<T>>>();
+  private readonly all = new Set<Subtable<T>>();
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  find(mask: Uint32Array, h = maskHashOf(mask)): Subtable<T> | undefined {
+    const list = this.byHash.get(h);
+    if (!list) return undefined;
+    for (const st of list) if (sameWords(st.mask, mask)) return st;
+    return undefined;
+  }
+
+  add(st: Subtable<T>): void {
+    const list = this.byHash.get(st.maskHash);
+    if (list) list.push(st);
+    else this.byHash.set(st.maskHash, [st]);
+    this.all.add(st);
+  }
+
+  delete(st: Subtable<T>): void {
+    const list = this.byHash.get(st.maskHash);
+    if (list) {
+      const i = list.indexOf(st);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.byHash.delete(st.maskHash);
+    }
+    this.all.delete(st);
+  }
+
+  values(): IterableIterator<Subtable<T>> {
+    return this.all.values();
+  }
+
+  clear(): void {
+    this.byHash.clear();
+    this.all.clear();
+  }
 }
 
 function sameWords(a: Uint32Array, b: Uint32Array): boolean {
@@ -72,7 +128,7 @@ function sameWords(a: Uint32Array, b: Uint32Array): boolean {
 }
 
 export class Classifier<T extends ClsRule> implements Iterable<T> {
-  private readonly byMask = new Map<string, Subtable<T>>();
+  private readonly byMask = new MaskIndex<T>();
   /** Subtables by descending max priority (re-sorted when a max changes). */
   private order: Array<Subtable<T>> = [];
   private dirty = false;
@@ -98,11 +154,11 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
 
   /** Adds a rule; an existing rule with identical mask, value and priority is replaced and returned. */
   insert(rule: T): T | null {
-    const mk = maskKeyOf(rule.mask);
-    let st = this.byMask.get(mk);
+    const mh = maskHashOf(rule.mask);
+    let st = this.byMask.find(rule.mask, mh);
     if (!st) {
-      st = new Subtable<T>(rule.mask, mk);
-      this.byMask.set(mk, st);
+      st = new Subtable<T>(rule.mask, mh);
+      this.byMask.add(st);
       this.dirty = true;
     }
     const h = st.hashKey(rule.value);
@@ -113,7 +169,7 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
     }
     for (let i = 0; i < bucket.length; i++) {
       const r = bucket[i]!;
-      if (r.priority === rule.priority && sameWords(r.value, rule.value)) {
+      if (r.priority === rule.priority && st.sameValue(r.value, rule.value)) {
         bucket[i] = rule;
         return r;
       }
@@ -133,7 +189,7 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
   }
 
   remove(rule: T): boolean {
-    const st = this.byMask.get(maskKeyOf(rule.mask));
+    const st = this.byMask.find(rule.mask);
     if (!st) return false;
     const h = st.hashKey(rule.value);
     const bucket = st.buckets.get(h);
@@ -147,7 +203,7 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
     if (n) st.priorities.set(rule.priority, n);
     else st.priorities.delete(rule.priority);
     if (st.size === 0) {
-      this.byMask.delete(st.maskKey);
+      this.byMask.delete(st);
       this.dirty = true;
     } else if (rule.priority === st.maxPriority && n === 0) {
       st.recomputeMax();
@@ -158,12 +214,20 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
 
   /** The rule with exactly this mask, value and priority (strict flow_mods). */
   findExact(value: Uint32Array, mask: Uint32Array, priority: number): T | null {
-    const st = this.byMask.get(maskKeyOf(mask));
+    const st = this.byMask.find(mask);
     if (!st) return null;
     const bucket = st.buckets.get(st.hashKey(value));
     if (!bucket) return null;
-    for (const r of bucket) if (r.priority === priority && sameWords(r.value, value)) return r;
+    for (const r of bucket) if (r.priority === priority && st.sameValue(r.value, value)) return r;
     return null;
+  }
+
+  /**
+   * The mask array of the subtable holding rules with this mask, if there is
+   * one: rules of a subtable can share one array instead of a copy each.
+   */
+  internMask(mask: Uint32Array): Uint32Array {
+    return this.byMask.find(mask)?.mask ?? mask;
   }
 
   /**
