@@ -1,6 +1,7 @@
 // Two hosts through one standalone bridge (NORMAL switching on ovs and tsw,
 // the kernel's learning bridge on linux): ping both ways and a TCP stream
-// whose bytes arrive. Implementations: TSW_E2E_IMPLS (default ovs,linux).
+// whose bytes arrive, and (ovs, tsw) datapath flows that do not match L4
+// ports. Implementations: TSW_E2E_IMPLS (default all).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,6 +40,14 @@ for (const impl of e2eImpls()) {
     test('a TCP stream from h1 reaches h2', async () => {
       const r = await topo.tcp(h1, h2, 1);
       assert.ok(r.bytes > 1_000_000, `only ${r.bytes} bytes arrived`);
+    });
+
+    // A switch with a megaflow cache must have cached TCP under NORMAL without the L4 ports (OVS does the same).
+    test('the datapath flows of NORMAL switching do not match on L4 ports', { skip: impl === 'linux' ? 'the Linux bridge has no flow cache' : false }, async () => {
+      const r = await sw!.stack!.appctl(['dpctl/dump-flows']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /eth_type\(0x0800\)/, r.stdout);
+      assert.doesNotMatch(r.stdout, /tcp\(|udp\(|tp_src|tp_dst/, r.stdout);
     });
   });
 }
