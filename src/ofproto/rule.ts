@@ -29,6 +29,13 @@ export function nowMs(): number {
   return performance.now();
 }
 
+const ALL_ONES_64 = 0xffffffffffffffffn;
+
+/** idle_age / hard_age of NXST_FLOW: whole seconds since `t`, plus one, at most 65535. */
+function ageOf(now: number, t: number): number {
+  return Math.min(0xffff, Math.floor((now - t) / 1000) + 1);
+}
+
 function duration(since: number, now: number): { duration_sec: number; duration_nsec: number } {
   // Whole milliseconds, as OVS's clock gives them (ovs-ofctl then prints durations like 0.074s).
   const ms = Math.floor(Math.max(0, now - since));
@@ -54,7 +61,7 @@ export class Rule implements ClsRule {
     /** Canonical match (the rule's minimask in NXM names), as replies print it. */
     readonly match: Match,
     public cookie: bigint,
-    public actions: readonly TextAction[],
+    actions: readonly TextAction[],
     readonly idleTimeout: number,
     readonly hardTimeout: number,
     readonly importance: number,
@@ -63,6 +70,32 @@ export class Rule implements ClsRule {
   ) {
     this.used = created;
     this.modified = created;
+    this.acts = actions;
+  }
+
+  private acts: readonly TextAction[];
+  /** The actions in each protocol's wire form, built on first use: dumps and monitors send the same rule again and again. */
+  private wire: Map<Protocol, unknown> | null = null;
+
+  get actions(): readonly TextAction[] {
+    return this.acts;
+  }
+
+  set actions(list: readonly TextAction[]) {
+    this.acts = list;
+    this.wire = null;
+  }
+
+  /** Actions (OF1.0/NXM) or instructions (OF1.1+) of `p`, leaving out what it cannot carry. */
+  private wireActions(p: Protocol): unknown {
+    this.wire ??= new Map();
+    let w = this.wire.get(p);
+    if (w === undefined) {
+      const list = encodable(this.acts, p);
+      w = p === 'NXM' || p === 'OpenFlow10' ? actionsToWire(list, p) : instructionsToWire(list, p);
+      this.wire.set(p, w);
+    }
+    return w;
   }
 
   get sendFlowRemoved(): boolean {
@@ -83,22 +116,25 @@ export class Rule implements ClsRule {
   /** A flow-stats entry in `version`'s form; `nx` gives the NXST_FLOW form (OF1.0 + NXM). */
   statsEntry(version: number, now: number, nx: boolean): FlowStats | NxFlowStats {
     const d = duration(this.created, now);
-    const packet_count = BigInt(this.flags & FF.NO_PKT_COUNTS ? -1 : this.packets) & 0xffffffffffffffffn;
-    const byte_count = BigInt(this.flags & FF.NO_BYT_COUNTS ? -1 : this.bytes) & 0xffffffffffffffffn;
-    const common = { table_id: this.tableId, ...d, priority: this.priority, idle_timeout: this.idleTimeout, hard_timeout: this.hardTimeout, cookie: this.cookie };
+    // All ones when counting is off (OFPFF_NO_*_COUNTS), as OVS reports it.
+    const packet_count = this.flags & FF.NO_PKT_COUNTS ? ALL_ONES_64 : BigInt(this.packets);
+    const byte_count = this.flags & FF.NO_BYT_COUNTS ? ALL_ONES_64 : BigInt(this.bytes);
     if (version === 1 && nx) {
-      const age = (t: number) => Math.min(0xffff, Math.floor((now - t) / 1000) + 1);
+      // One literal per reply entry, no spreads: a dump builds one of these for every rule.
       return {
-        ...common, idle_age: age(this.used), hard_age: this.modified === this.created ? 0 : age(this.modified),
-        packet_count, byte_count, match: this.match, actions: actionsToWire(encodable(this.actions, 'NXM'), 'NXM'),
+        table_id: this.tableId, duration_sec: d.duration_sec, duration_nsec: d.duration_nsec, priority: this.priority,
+        idle_timeout: this.idleTimeout, hard_timeout: this.hardTimeout, cookie: this.cookie,
+        idle_age: ageOf(now, this.used), hard_age: this.modified === this.created ? 0 : ageOf(now, this.modified),
+        packet_count, byte_count, match: this.match, actions: this.wireActions('NXM'),
       } as unknown as NxFlowStats;
     }
+    const common = { table_id: this.tableId, ...d, priority: this.priority, idle_timeout: this.idleTimeout, hard_timeout: this.hardTimeout, cookie: this.cookie };
     if (version === 1) {
-      return { ...common, match: of10Subset(this.match), packet_count, byte_count, actions: actionsToWire(encodable(this.actions, 'OpenFlow10'), 'OpenFlow10') } as unknown as FlowStats;
+      return { ...common, match: of10Subset(this.match), packet_count, byte_count, actions: this.wireActions('OpenFlow10') } as unknown as FlowStats;
     }
     const p = protocolOfVersion(version);
     const match = oxmNames(this.match);
-    const instructions = instructionsToWire(encodable(this.actions, p), p);
+    const instructions = this.wireActions(p);
     if (version >= 6) {
       const ms = Math.max(0, now - this.created);
       const idleMs = Math.max(0, now - this.used);
@@ -116,9 +152,9 @@ export class Rule implements ClsRule {
 
   /** The match and actions a flow monitor update carries: NXM and actions in OF1.0, OXM and instructions later; no actions unless asked. */
   monitorBody(version: number, withActions: boolean): { match: Match; actions?: unknown; instructions?: unknown } {
-    if (version === 1) return { match: this.match, actions: withActions ? actionsToWire(encodable(this.actions, 'NXM'), 'NXM') : [] };
+    if (version === 1) return { match: this.match, actions: withActions ? this.wireActions('NXM') : [] };
     const p = protocolOfVersion(version);
-    return { match: oxmNames(this.match), instructions: withActions ? instructionsToWire(encodable(this.actions, p), p) : [] };
+    return { match: oxmNames(this.match), instructions: withActions ? this.wireActions(p) : [] };
   }
 
   /** The FLOW_REMOVED a connection gets (`nx`: NXT_FLOW_REMOVED for an OF1.0 connection using NXM). */
