@@ -61,7 +61,7 @@ export class TunnelNetdev extends EventEmitter<NetdevEvents> implements Netdev {
 
   setConfig(options: NetdevOptions): void {
     const remote = options.get('remote_ip');
-    if (remote === undefined) throw new NetdevError('EINVAL', `${this.name}: ${this.type} type requires 'remote_ip' argument`);
+    if (remote === undefined) throw new NetdevError('EINVAL', `${this.name}: ${this.type} type requires valid 'remote_ip' argument`);
     const remoteIp = parseIp4(remote);
     if (remoteIp === null) throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} 'remote_ip' ${remote} (an IPv4 address; flow-based tunnels are not supported)`);
     let localIp: number | null = null;

@@ -630,7 +630,9 @@ export class Switch {
     try {
       netdev.setConfig(icfg.options);
     } catch (e) {
-      return fail(`could not configure network device ${icfg.name} (${e instanceof Error ? e.message : String(e)})`);
+      // As OVS: the class's own explanation when it gives one ("p: patch type requires ..."), else netdev_set_config's.
+      const msg = e instanceof Error ? e.message : String(e);
+      return fail(msg.startsWith(`${icfg.name}: `) ? msg : `${icfg.name}: could not set configuration (${msg})`);
     }
     this.setMtu(netdev, icfg);
     const owner = this.ifaceOwner.get(icfg.name);

@@ -115,7 +115,7 @@ describe('vxlan port options', () => {
   });
 
   it('says what is wrong with bad options', () => {
-    assert.equal(err({}), "vx0: vxlan type requires 'remote_ip' argument");
+    assert.equal(err({}), "vx0: vxlan type requires valid 'remote_ip' argument");
     assert.match(err({ remote_ip: 'flow' }), /flow-based tunnels are not supported/);
     assert.match(err({ remote_ip: '10.0.0.2', key: '16777216' }), /VNI of at most 24 bits/);
     assert.match(err({ remote_ip: '10.0.0.2', dst_port: '0' }), /bad vxlan dst_port 0/);
