@@ -54,8 +54,18 @@ function scenario(kind: typeof KINDS[number], impls: readonly [E2eImpl, E2eImpl]
 
     test('the hosts ping each other and move TCP through the tunnel', async () => {
       const [h1, h2] = hosts as [Host, Host];
-      const r = await topo.waitPing(h1, h2.ip);
-      assert.equal(r.loss, 0, `h1 -> h2:\n${r.out}\n${sws[0]?.diagnostics().slice(-3000)}`);
+      const r = await topo.waitPing(h1, h2.ip, 40);
+      if (r.loss !== 0) {
+        // What each switch learned and cached, for the post-mortem of a failure.
+        let state = '';
+        for (const sw of sws) {
+          for (const cmd of [['fdb/show', 'br0'], ['fdb/show', 'ul'], ['dpctl/dump-flows'], ['tnl/neigh/show']]) {
+            const out = await sw.stack?.appctl(cmd);
+            state += `--- ${sw.impl} ${cmd.join(' ')}\n${out ? out.stdout + out.stderr : ''}`;
+          }
+        }
+        assert.fail(`h1 -> h2:\n${r.out}\n${state}\n${sws.map((sw) => sw.diagnostics().slice(-2000)).join('\n')}`);
+      }
       const back = await topo.ping(h2, h1.ip, 3);
       assert.equal(back.loss, 0, back.out);
       const tcp = await topo.tcp(h1, h2, 1);
