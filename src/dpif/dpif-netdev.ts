@@ -118,6 +118,7 @@ export interface DpifNetdevStats {
 const IP = 0x0800;
 const IPV6 = 0x86dd;
 const MAX_PORT = 0xffff;
+const ZERO_INDEX = Uint16Array.of(0);
 
 export class DpifNetdev {
   readonly name: string;
@@ -144,6 +145,11 @@ export class DpifNetdev {
   private epoch = 0;
   private emcCounter = 0;
   private readonly rxBatch: FrameBatch;
+  /** executePacket's batch and compiled programs (keyed by the owner's action lists, which it keeps while the flow lives). */
+  private readonly execBatch = new FrameBatch(1, FRAME_MAX + 4 * HEADROOM);
+  private readonly programs = new WeakMap<readonly DpAction[], Program>();
+  private executing = false;
+  private readonly execEnv = this.newExecEnv();
 
   // Per-batch scratch, sized for the largest batch (no allocation per packet).
   private readonly key = newFlowKey();
@@ -374,18 +380,44 @@ export class DpifNetdev {
    * Safe to call from an upcall or userspace callback.
    */
   executePacket(frame: Uint8Array, inPort: number, actions: readonly DpAction[], now = this.clock()): void {
-    const prog = compileActions(actions);
-    const b = new FrameBatch(1, Math.max(FRAME_MAX + HEADROOM, frame.length + 2 * HEADROOM + 64));
+    // Tunnel traffic comes this way once per packet: the same action lists compile once, and one batch serves every call
+    // that does not come from inside another (a tunnel within a tunnel gets a batch of its own).
+    let prog = this.programs.get(actions);
+    if (!prog) {
+      prog = compileActions(actions);
+      this.programs.set(actions, prog);
+    }
+    const nested = this.executing;
+    const b = nested || frame.length + 2 * HEADROOM + 64 > this.execBatch.buf.length
+      ? new FrameBatch(1, Math.max(FRAME_MAX + HEADROOM, frame.length + 2 * HEADROOM + 64))
+      : this.execBatch;
+    b.clear();
     if (!b.push(frame, inPort)) throw new DpifError(`frame of ${frame.length} bytes does not fit a batch`);
-    const env: ExecEnv = {
-      floor: new Uint32Array(1), tail: { at: b.off[0]! + b.len[0]! }, noRoom: 0,
+    this.executing = true;
+    try {
+      const env = nested ? this.newExecEnv() : this.execEnv;
+      env.floor[0] = 0;
+      env.tail.at = b.off[0]! + b.len[0]!;
+      env.noRoom = 0;
+      env.inPort = inPort;
+      execute(env, b, prog, ZERO_INDEX, 1, now);
+      this.stats.noRoom += env.noRoom;
+    } finally {
+      this.executing = nested;
+    }
+  }
+
+  /** The environment executePacket runs actions in: outputs go at once, nothing waits for a batch. */
+  private newExecEnv(): ExecEnv & { inPort: number } {
+    const one = new Uint16Array(1);
+    const env: ExecEnv & { inPort: number } = {
+      floor: new Uint32Array(1), tail: { at: 0 }, noRoom: 0, inPort: 0,
       outputNow: (port, batch, idx, n) => this.transmit(port, batch, idx, n),
-      outputLater: (port, batch, i) => { const one = Uint16Array.of(i); this.transmit(port, batch, one, 1); },
-      userspace: (a, batch, i) => { this.userspaceFn?.(a, batch.frame(i), inPort); },
+      outputLater: (port, batch, i) => { one[0] = i; this.transmit(port, batch, one, 1); },
+      userspace: (a, batch, i) => { this.userspaceFn?.(a, batch.frame(i), env.inPort); },
       meter: (id, bytes, t) => (this.meterFn ? this.meterFn(id, bytes, t) : true),
     };
-    execute(env, b, prog, Uint16Array.of(0), 1, now);
-    this.stats.noRoom += env.noRoom;
+    return env;
   }
 
   private flushPort(port: number, batch: FrameBatch): void {

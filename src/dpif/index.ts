@@ -9,6 +9,8 @@ export type {
   DpPortIo, DpPort, DpPortStats, DpFlow, UpcallFn, UpcallResult, RetranslateFn, DpifNetdevOptions, DpifNetdevStats,
 } from './dpif-netdev.js';
 export { Dpcls, ExactMatchCache, EMC_ENTRIES } from './dpcls.js';
+/** The batch type ports fill and the datapath processes (from the native layer, part of this layer's API). */
+export { FrameBatch, FRAME_MAX, HEADROOM } from '../native/batch.js';
 export { formatOdpKey, ufidOf, mplsLse } from './odp-key.js';
 export type { PortNames } from './odp-key.js';
 export {

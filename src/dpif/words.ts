@@ -3,6 +3,7 @@
 // so the per-packet code indexes typed arrays with plain numbers.
 
 import { fieldSlot } from '../flow/index.js';
+import { formatIpv6 } from '../openflow/index.js';
 
 const w = (name: string): number => fieldSlot(name).word;
 
@@ -37,27 +38,11 @@ export function macText(key: Uint32Array, word: number): string {
 
 export const ip4Text = (v: number): string => `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
 
-/** RFC 5952 text of the 128-bit address in words [word, word+4), as inet_ntop prints it. */
+/** RFC 5952 text of the 128-bit address in words [word, word+4), as inet_ntop prints it (the codec's printer). */
 export function ip6Text(key: Uint32Array, word: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 4; i++) g.push(key[word + i]! >>> 16, key[word + i]! & 0xffff);
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && (g[5] === 0xffff || (g[5] === 0 && (g[6] !== 0 || g[7]! > 1)))) {
-    // IPv4-mapped and IPv4-compatible forms, as glibc prints them.
-    const v4 = ip4Text(((g[6]! << 16) | g[7]!) >>> 0);
-    return g[5] === 0xffff ? `::ffff:${v4}` : `::${v4}`;
-  }
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const parts = g.map((x) => x.toString(16));
-  if (best < 0) return parts.join(':');
-  return `${parts.slice(0, best).join(':')}::${parts.slice(best + bestLen).join(':')}`;
+  let v = 0n;
+  for (let i = 0; i < 4; i++) v = (v << 32n) | BigInt(key[word + i]!);
+  return formatIpv6(v);
 }
 
 /** C's `%#x`: 0 prints as "0", anything else with a 0x prefix. */

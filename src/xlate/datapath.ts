@@ -10,10 +10,9 @@
 // Packet-outs run through the plain translation (Pipeline).
 
 import {
-  DpifNetdev, formatDpctlDumpFlows, formatDpctlShow, formatDpifDumpFlows, formatDpifShow, formatPmdStats, formatUpcallShow,
+  DpifNetdev, FRAME_MAX, FrameBatch, HEADROOM, formatDpctlDumpFlows, formatDpctlShow, formatDpifDumpFlows, formatDpifShow, formatPmdStats, formatUpcallShow,
   type DpAction as DpifAction, type DpFlow, type DpPortIo, type UpcallResult,
 } from '../dpif/index.js';
-import { FRAME_MAX, FrameBatch, HEADROOM } from '../native/batch.js';
 import { FLOW_WORDS, fieldSlot } from '../flow/index.js';
 import { OFPP, type TunnelEncap, type XlateBridge, type XlatePacketIn, type XlateRule, type XlateTunnels, type TunnelKind } from './bridge.js';
 import { decapsulate, encapsulate } from './tunnel.js';

@@ -3,7 +3,7 @@
 // and hands it to the switch as ovs-ofctl flow text.
 
 import {
-  formatMatch, formatSubfield, matchToSlots, parseFlow, parseSubfield, subfieldField, type SubfieldRef, type TextField,
+  splitTopLevel, formatMatch, formatSubfield, matchToSlots, parseFlow, parseSubfield, subfieldField, type SubfieldRef, type TextField,
 } from '../openflow/index.js';
 import type { XlateContext } from './context.js';
 import { getSubfield, markSubfield } from './key.js';
@@ -27,24 +27,6 @@ export class LearnSyntaxError extends Error {
   override readonly name = 'LearnSyntaxError';
 }
 
-function splitTop(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-      continue;
-    }
-    cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
-}
-
 /** A subfield ("NXM_OF_ETH_SRC[]", "reg0[0..15]", "eth_src") or an immediate value. */
 function source(s: string, width: number): SubfieldRef | bigint {
   if (/^(0x[0-9a-f]+|\d+)$/i.test(s)) return BigInt(s);
@@ -63,7 +45,7 @@ function subfield(s: string): SubfieldRef {
 
 export function parseLearn(text: string): LearnSpec {
   const spec: LearnSpec = { table: 1, priority: 0x8000, idle: 0, hard: 0, cookie: 0n, sendFlowRem: false, matches: [], loads: [], outputs: [] };
-  for (const tok of splitTop(text)) {
+  for (const tok of splitTopLevel(text)) {
     const eq = tok.indexOf('=');
     const key = eq < 0 ? tok : tok.slice(0, eq);
     const val = eq < 0 ? '' : tok.slice(eq + 1);

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { okOutput, realOvsMissing, startRealOvs, type RealOvs, type SwitchImpl } from './real-ovs.js';
+import { splitTopLevel } from '../../src/openflow/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const missing = realOvsMissing() ?? (existsSync(join(ROOT, 'dist', 'vswitchd', 'main.js')) ? null : 'tsw-vswitchd is not built (npm run build)');
@@ -137,24 +138,6 @@ const LEARNED_CASES: readonly string[] = [
 
 // ---------------------------------------------------------------- normalizing
 
-/** Splits an action list at top-level commas. */
-function splitActions(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur);
-      cur = '';
-    } else {
-      cur += ch;
-    }
-  }
-  if (cur) out.push(cur);
-  return out;
-}
 
 /**
  * Datapath actions as the sorted list of what each output carries,
@@ -166,7 +149,7 @@ function normalizeActions(text: string, flowLine: string): string {
   const tags: string[] = vlan ? [`vid=${vlan[1]},pcp=${vlan[2]}`] : [];
   const outs: string[] = [];
   let pending = '';
-  for (const a of splitActions(text)) {
+  for (const a of splitTopLevel(text)) {
     if (a === 'pop_vlan') tags.shift();
     else if (a.startsWith('push_vlan(')) tags.unshift(a.slice(10, -1));
     else if (/^\d+$/.test(a)) {

@@ -8,11 +8,11 @@ export {
   formatIpMasked, formatIpv6Masked, OFP_DEFAULT_PRIORITY, type FlowSlots, type SlotValue,
 } from './match.js';
 export {
-  parseActions, parseActionList, formatActions, formatActionList, formatAction, parseSubfield, formatSubfield, protocolVersion, protocolFromName,
+  parseActions, parseActionList, formatActions, formatActionList, formatAction, parseSubfield, formatSubfield, protocolVersion, protocolFromName, splitTopLevel,
   type TextAction, type SubfieldRef, type Protocol,
 } from './actions.js';
 export { parseFlow, formatFlowMod, FLOW_FLAGS, type TextFlow, type FlowCommand, type FlowFlag } from './flow.js';
-export { parsePort, formatPort, OFPP as OFPP16 } from './values.js';
+export { parsePort, formatPort, formatIpv6, OFPP as OFPP16 } from './values.js';
 export {
   actionFromWire, actionsFromWire, instructionsFromWire, formatWireActions, formatWireMatch, checkConsistency,
   actionToWire, actionsToWire, instructionsToWire, flowModMessage, oxmNames, fieldOfHeader, headerOfField, protocolOfVersion,
