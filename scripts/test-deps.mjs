@@ -18,6 +18,7 @@ const wanted = [
   // bench/dataplane's 64-byte packet generator; `bridge` for the Linux-bridge VLAN scenario.
   ['/usr/sbin/trafgen', 'netsniff-ng'],
   ['/usr/sbin/bridge', 'iproute2'],
+  ['/usr/sbin/sysctl', 'procps'],
   ['/usr/bin/python3', 'python3'],
 ];
 

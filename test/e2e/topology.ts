@@ -112,6 +112,11 @@ export class Topology {
     await must('ip', ['netns', 'add', ns]);
     this.namespaces.push(ns);
     await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    // A userspace switch reads its ports with AF_PACKET, so the kernel still sees
+    // their frames too; with the default arp_ignore=0 a port's veth would answer
+    // ARP for the address on the bridge's local port with its own MAC, and the
+    // peer's tunnel packets would go to that veth instead of the bridge.
+    await mustInNs(ns, ['sysctl', '-qw', 'net.ipv4.conf.all.arp_ignore=1']);
     return ns;
   }
 
