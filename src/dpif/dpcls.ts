@@ -187,6 +187,8 @@ export class ExactMatchCache<F extends ClassifiedFlow> {
   private readonly keys = new Uint32Array(EMC_ENTRIES * DP_KEY_WORDS);
   private readonly flows: (F | null)[] = new Array<F | null>(EMC_ENTRIES).fill(null);
   private readonly hashes = new Uint32Array(EMC_ENTRIES);
+  /** Inserts since the last flush: a flush of an empty cache (every flow_mod asks for one) costs nothing. */
+  private inserted = 0;
 
   lookup(key: Uint32Array, hash: number): F | null {
     const slot = hash & EMC_MASK;
@@ -205,12 +207,15 @@ export class ExactMatchCache<F extends ClassifiedFlow> {
     const slot = hash & EMC_MASK;
     this.hashes[slot] = hash;
     this.flows[slot] = flow;
+    this.inserted++;
     this.keys.set(key.subarray(0, DP_KEY_WORDS), slot * DP_KEY_WORDS);
   }
 
   /** Forgets everything (the OpenFlow tables changed). */
   flush(): void {
+    if (this.inserted === 0) return;
     this.flows.fill(null);
+    this.inserted = 0;
   }
 
   /** Live entries (for tests and stats). */

@@ -95,6 +95,8 @@ export interface DpifNetdevOptions {
   localPortType?: string;
   /** Frames per received batch (default BATCH_MAX). */
   batchSize?: number;
+  /** Called by poll() after a port's frames are in and before they are classified (a PMD checks for table changes here). */
+  received?: (now: number) => void;
 }
 
 /** Counters as `dpif-netdev/pmd-stats-show` and `dpctl/show` report them. */
@@ -141,6 +143,7 @@ export class DpifNetdev {
   private readonly meterFn: DpifNetdevOptions['meter'];
   private readonly clock: () => number;
   private readonly dummyNumbering: boolean;
+  private readonly receivedFn: ((now: number) => void) | undefined;
   private tablesDirty = false;
   private epoch = 0;
   private emcCounter = 0;
@@ -173,6 +176,7 @@ export class DpifNetdev {
     this.emcInsertInvProb = opts.emcInsertInvProb ?? 100;
     this.clock = opts.clock ?? (() => performance.now());
     this.dummyNumbering = opts.dummyNumbering ?? false;
+    this.receivedFn = opts.received;
     this.rxBatch = new FrameBatch(opts.batchSize ?? BATCH_MAX);
     this.ports.set(0, { no: 0, name: this.name, type: opts.localPortType ?? 'tap', io: null, stats: newPortStats() });
     const pending = new Map<number, { q: Uint16Array; n: number }>();
@@ -258,6 +262,7 @@ export class DpifNetdev {
       if (n <= 0) continue;
       for (let i = 0; i < b.count; i++) b.port[i] = p.no;
       total += b.count;
+      this.receivedFn?.(now);
       this.processBatch(b, now);
     }
     return total;

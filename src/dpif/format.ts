@@ -6,6 +6,12 @@
 
 import { formatActions } from './actions.js';
 import type { DpFlow, DpifNetdev } from './dpif-netdev.js';
+
+/** What a flow dump prints of a flow (a worker's flows reach the main thread as such values). */
+export type DumpableFlow = Pick<DpFlow, 'key' | 'mask' | 'fullKey' | 'actions' | 'packets' | 'bytes' | 'used' | 'tcpFlags'>;
+
+/** A datapath as dpctl/show, dpif/show and upcall/show see it: its own counters, or a sum over its threads. */
+export type DatapathView = Pick<DpifNetdev, 'name' | 'stats' | 'flowCount' | 'ports' | 'flowLimit' | 'revalidation'>;
 import { formatOdpKey, ufidOf, type PortNames } from './odp-key.js';
 
 const TCP_FLAG_CHARS: readonly (readonly [number, string])[] = [
@@ -14,7 +20,7 @@ const TCP_FLAG_CHARS: readonly (readonly [number, string])[] = [
 ];
 
 /** `packets:1, bytes:64, used:0.052s, flags:S.` as dpif_flow_stats_format prints it. */
-export function formatFlowStats(f: Pick<DpFlow, 'packets' | 'bytes' | 'used' | 'tcpFlags'>, now: number): string {
+export function formatFlowStats(f: Pick<DumpableFlow, 'packets' | 'bytes' | 'used' | 'tcpFlags'>, now: number): string {
   let s = `packets:${f.packets}, bytes:${f.bytes}, used:${f.used ? `${(Math.max(0, now - f.used) / 1000).toFixed(3)}s` : 'never'}`;
   if (f.tcpFlags) {
     s += ', flags:';
@@ -32,7 +38,7 @@ export interface DumpFlowsOptions {
 }
 
 /** One line of a flow dump (no newline). */
-export function formatDumpFlow(f: DpFlow, opts: DumpFlowsOptions): string {
+export function formatDumpFlow(f: DumpableFlow, opts: DumpFlowsOptions): string {
   const v = opts.verbose ?? false;
   const names = v ? opts.names : undefined;
   let s = v ? `ufid:${ufidOf(f.key, f.mask)}, ` : '';
@@ -42,22 +48,32 @@ export function formatDumpFlow(f: DpFlow, opts: DumpFlowsOptions): string {
   return `${s}, actions:${formatActions(f.actions, names)}`;
 }
 
-/** `ovs-appctl dpctl/dump-flows [-m]`: the main thread's flows under its heading. */
-export function formatDpctlDumpFlows(flows: Iterable<DpFlow>, opts: DumpFlowsOptions): string {
-  let out = 'flow-dump from the main thread:\n';
-  for (const f of flows) out += `${formatDumpFlow(f, opts)}\n`;
+/**
+ * `ovs-appctl dpctl/dump-flows [-m]`: each thread's flows under its heading
+ * (`coreId` null is the main thread); as in OVS, a thread without flows
+ * prints nothing, not even its heading.
+ */
+export function formatDpctlDumpFlows(threads: ReadonlyArray<{ coreId: number | null; flows: Iterable<DumpableFlow> }>, opts: DumpFlowsOptions): string {
+  let out = '';
+  for (const { coreId, flows } of threads) {
+    let heading = coreId === null ? 'flow-dump from the main thread:\n' : `flow-dump from pmd on cpu core: ${coreId}\n`;
+    for (const f of flows) {
+      out += `${heading}${formatDumpFlow(f, opts)}\n`;
+      heading = '';
+    }
+  }
   return out;
 }
 
 /** `ovs-appctl dpif/dump-flows BRIDGE`: the same lines without a heading. */
-export function formatDpifDumpFlows(flows: Iterable<DpFlow>, opts: DumpFlowsOptions): string {
+export function formatDpifDumpFlows(flows: Iterable<DumpableFlow>, opts: DumpFlowsOptions): string {
   let out = '';
   for (const f of flows) out += `${formatDumpFlow(f, opts)}\n`;
   return out;
 }
 
 /** `ovs-appctl dpctl/show [-s]`. */
-export function formatDpctlShow(dp: DpifNetdev, withStats = false, type = 'netdev'): string {
+export function formatDpctlShow(dp: DatapathView, withStats = false, type = 'netdev'): string {
   const s = dp.stats;
   let out = `${type}@${dp.name}:\n`;
   out += `  lookups: hit:${s.emcHits + s.megaflowHits} missed:${s.missSuccess + s.missFailed} lost:${s.lost}\n`;
@@ -87,7 +103,7 @@ export interface DpifShowPort {
 }
 
 /** `ovs-appctl dpif/show`: per datapath its hit/miss counts, then each bridge's ports (ofport/datapath port). */
-export function formatDpifShow(dps: readonly { dp: DpifNetdev; type?: string; bridges: readonly { name: string; ports: readonly DpifShowPort[] }[] }[]): string {
+export function formatDpifShow(dps: readonly { dp: DatapathView; type?: string; bridges: readonly { name: string; ports: readonly DpifShowPort[] }[] }[]): string {
   let out = '';
   for (const { dp, type, bridges } of dps) {
     const s = dp.stats;
@@ -112,7 +128,7 @@ const ratio = (a: number, b: number): string => (b ? a / b : 0).toFixed(2);
  * TSC cycles, and `idleNs` is what the owner measured waiting for packets.
  * smc, phwol, mfex and simple-match hits are 0: tsw has no such caches.
  */
-export function formatPmdStats(dp: DpifNetdev, title = 'main thread', idleNs = 0): string {
+export function formatPmdStats(dp: Pick<DpifNetdev, 'stats'>, title = 'main thread', idleNs = 0): string {
   const s = dp.stats;
   const lines = [
     `${title}:`,
@@ -144,7 +160,7 @@ export function formatPmdStats(dp: DpifNetdev, title = 'main thread', idleNs = 0
 }
 
 /** `ovs-appctl upcall/show`: flow counts against the limit, the last revalidation's duration, one revalidator. */
-export function formatUpcallShow(dp: DpifNetdev, type = 'netdev', revalidatorId = 1): string {
+export function formatUpcallShow(dp: DatapathView, type = 'netdev', revalidatorId = 1): string {
   const n = dp.flowCount;
   return `${type}@${dp.name}:\n`
     + `  flows         : (current ${n}) (avg ${n}) (max ${n}) (limit ${dp.flowLimit})\n`

@@ -17,4 +17,6 @@ export {
   formatDumpFlow, formatDpctlDumpFlows, formatDpifDumpFlows, formatDpctlShow, formatDpifShow, formatPmdStats,
   formatUpcallShow, formatFlowStats,
 } from './format.js';
-export type { DumpFlowsOptions, DpifShowPort } from './format.js';
+export type { DumpFlowsOptions, DpifShowPort, DumpableFlow, DatapathView } from './format.js';
+export { PmdPool } from './pmd.js';
+export type { PmdPoolOptions, PmdPort, PmdThreadStats, PmdFlowRecord } from './pmd.js';

@@ -46,7 +46,8 @@ export interface PacketPipeline {
   /** A port joined the switch; true when the pipeline reads the device itself (no per-frame receive handler then). */
   portAdded?(ofproto: Ofproto, ofport: number, netdev: Netdev): boolean;
   /** Datapath limits from Open_vSwitch other_config (flow-limit, max-idle in ms). */
-  configure?(opts: { flowLimit: number; maxIdleMs: number }): void;
+  /** Datapath settings from Open_vSwitch other_config; pmdWorkers null means the datapath's default. */
+  configure?(opts: { flowLimit: number; maxIdleMs: number; pmdWorkers?: number | null }): void;
 }
 
 /** A rule change, for flow monitors and the datapath's revalidation. */
@@ -78,8 +79,19 @@ export class Ofproto implements OfprotoHooks {
   private readonly ruleListeners = new Set<(e: RuleEvent) => void>();
   /** OFPC_FRAG_* handling set by SET_CONFIG (kept for GET_CONFIG). */
   fragHandling = 0;
+  private tablesVersionValue = 0;
+  /** Told each time tablesVersion moves (a datapath whose threads must hear of it before the next reply goes out). */
+  onTablesChanged: (() => void) | null = null;
+
   /** Monotonic counter the datapath checks to know its caches may be stale. */
-  tablesVersion = 0;
+  get tablesVersion(): number {
+    return this.tablesVersionValue;
+  }
+
+  set tablesVersion(v: number) {
+    this.tablesVersionValue = v;
+    this.onTablesChanged?.();
+  }
 
   constructor(opts: OfprotoOptions) {
     this.name = opts.name;

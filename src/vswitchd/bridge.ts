@@ -431,7 +431,9 @@ export class Switch {
       // The datapath's limits (OVS's udpif flow limit and max-idle), from Open_vSwitch other_config.
       const other = smap(ovs, 'other_config');
       const int = (k: string, dflt: number): number => (/^\d+$/.test(other.get(k) ?? '') ? Number(other.get(k)) : dflt);
-      this.pipeline.configure({ flowLimit: int('flow-limit', 200_000), maxIdleMs: int('max-idle', 10_000) });
+      this.pipeline.configure({
+        flowLimit: int('flow-limit', 200_000), maxIdleMs: int('max-idle', 10_000), pmdWorkers: pmdWorkersOf(other.get('pmd-cpu-mask')),
+      });
     }
     this.addDelBridges(ovs);
     for (const br of this.bridges.values()) {
@@ -785,4 +787,18 @@ export class Switch {
     const keys = Object.keys(stats).filter((k) => stats[k] !== undefined);
     txn.update(row).set('statistics', makeDatum(keys, keys.map((k) => stats[k]!)));
   }
+}
+
+/**
+ * other_config:pmd-cpu-mask as a PMD worker count: one worker per set bit of
+ * the hex mask (tsw does not pin threads to those cores); null (the
+ * datapath's default) when absent, malformed or zero, as OVS falls back to
+ * its default then.
+ */
+export function pmdWorkersOf(mask: string | undefined): number | null {
+  const hex = mask?.trim().replace(/^0x/i, '');
+  if (!hex || !/^[0-9a-f]+$/i.test(hex)) return null;
+  let n = 0;
+  for (const c of hex) n += [0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4][parseInt(c, 16)]!;
+  return n || null;
 }

@@ -3,6 +3,7 @@
 // reconfigures its bridges whenever the configuration changes, and writes
 // status back, so `ovs-vsctl` (which waits for cur_cfg) returns.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Idl } from '../db/index.js';
@@ -155,7 +156,8 @@ async function run(argv: string[]): Promise<void> {
       : undefined,
     log: (m) => log.info(m),
   });
-  const pipeline = new DatapathPipeline({ dummy: args.dummy === 'override' });
+  // One PMD worker per core but one (the main thread's), as OVS's default; other_config:pmd-cpu-mask changes it.
+  const pipeline = new DatapathPipeline({ dummy: args.dummy === 'override', pmdWorkers: Math.max(1, availableParallelism() - 1), coverage });
   const sw = new Switch({ idl, registry, coverage, datapathTypes, rundir: rundir(), version: version(), pipeline });
 
   // The main loop: every database change (or gaining the lock) may mean new configuration.
@@ -203,6 +205,8 @@ async function run(argv: string[]): Promise<void> {
     void (async () => {
       try {
         idl.close();
+        // The PMD workers stop before the devices they poll are closed.
+        pipeline.close();
         sw.destroyAll();
         await ctl.close();
       } finally {

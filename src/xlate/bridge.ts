@@ -153,6 +153,8 @@ export interface XlateBridge {
   readonly tunnels?: XlateTunnels | undefined;
   /** Moves whenever anything a translation depends on changes (flows, groups, meters, ports): cached translations compare it. */
   readonly tablesVersion?: number;
+  /** Set by a datapath that must hear at once when tablesVersion moves (its PMD workers check a shared generation). */
+  onTablesChanged?: (() => void) | null;
   /** Adds or replaces a flow on behalf of a learn action (ovs-ofctl add-flow syntax); throws on a bad flow. */
   learnFlow?(flowText: string): void;
 }

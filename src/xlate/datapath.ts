@@ -10,10 +10,11 @@
 // Packet-outs run through the plain translation (Pipeline).
 
 import {
-  DpifNetdev, FRAME_MAX, FrameBatch, HEADROOM, formatDpctlDumpFlows, formatDpctlShow, formatDpifDumpFlows, formatDpifShow, formatPmdStats, formatUpcallShow,
-  type DpAction as DpifAction, type DpFlow, type DpPortIo, type UpcallResult,
+  DpifNetdev, FRAME_MAX, FrameBatch, HEADROOM, PmdPool, formatDpctlDumpFlows, formatDpctlShow, formatDpifDumpFlows, formatDpifShow, formatPmdStats, formatUpcallShow,
+  type DatapathView, type DpAction as DpifAction, type DpPortIo, type DpPortStats, type DumpableFlow, type UpcallResult,
 } from '../dpif/index.js';
 import { FLOW_WORDS, fieldSlot } from '../flow/index.js';
+import { vlogModule } from '../lib/vlog.js';
 import { OFPP, type TunnelEncap, type XlateBridge, type XlatePacketIn, type XlateRule, type XlateTunnels, type TunnelKind } from './bridge.js';
 import { decapsulate, encapsulate } from './tunnel.js';
 import { newKey, port32, set } from './key.js';
@@ -29,11 +30,17 @@ export interface DatapathNetdev {
   send(frame: Uint8Array): boolean;
   receiveBatch?(batch: FrameBatch): number;
   sendBatch?(batch: FrameBatch, indices?: Uint32Array, count?: number): number;
+  /** The native handle a PMD worker receives from (kernel-backed devices). */
+  rxq?(): { handle: number };
 }
 
 export interface DatapathPipelineOptions extends PipelineOptions {
   /** OVS's dummy datapath (`dummy@ovs-dummy`, ports numbered from their names), for --enable-dummy=override. */
   dummy?: boolean;
+  /** PMD worker threads receiving from kernel-backed ports (0: the main thread polls them). */
+  pmdWorkers?: number;
+  /** Event counters (coverage/show): pmd_restart counts workers started again after dying. */
+  coverage?: { define(name: string): void; inc(name: string): void };
 }
 
 interface PortRef {
@@ -50,6 +57,8 @@ interface Handle {
   readonly meter?: number;
   readonly encap?: { readonly enc: TunnelEncap; readonly srcPort: number; readonly actions: readonly DpifAction[] };
   readonly decap?: { readonly tunnels: XlateTunnels; readonly kind: TunnelKind };
+  /** A PMD worker's flow whose actions need the main thread (meters): run here on each packet. */
+  readonly slow?: readonly DpifAction[];
 }
 
 /** What a megaflow keeps for the revalidator: the rules it credits. */
@@ -74,6 +83,7 @@ const SETTABLE: ReadonlyArray<{ readonly words: readonly number[]; readonly full
   const full = words.map((_, i) => (i === 0 && top < 32 ? ((1 << top) - 1) >>> 0 : 0xffffffff));
   return { words, full };
 });
+const log = vlogModule('dpif_netdev');
 const IN_PORT_WORD = fieldSlot('in_port').word;
 const STATS_PUSH_MS = 500;
 /** How long the receive loop keeps polling without pause after the last packet. */
@@ -115,20 +125,32 @@ export class DatapathPipeline extends Pipeline {
   private lastTraffic = -Infinity;
   private readonly pushTimer: NodeJS.Timeout;
   private readonly clock: () => number;
+  private pool: PmdPool | null = null;
+  private pmdWorkers: number;
+  private readonly defaultPmdWorkers: number;
+  private readonly coverage: DatapathPipelineOptions['coverage'];
+  /** Native receive handles of the datapath's kernel-backed ports (what PMD workers poll). */
+  private readonly rxHandles = new Map<number, number>();
+  private syncTimer: NodeJS.Timeout | null = null;
+  private readonly relayActions = new Map<number, readonly DpifAction[]>();
 
   constructor(opts: DatapathPipelineOptions = {}) {
     super(opts);
     this.clock = opts.now ?? (() => performance.now());
     this.dpType = 'netdev';
     this.dummy = opts.dummy ?? false;
+    this.pmdWorkers = opts.pmdWorkers ?? 0;
+    this.defaultPmdWorkers = this.pmdWorkers;
+    this.coverage = opts.coverage;
+    this.coverage?.define('pmd_restart');
     this.dp = new DpifNetdev({
       name: 'ovs-netdev',
       dummyNumbering: opts.dummy ?? false,
       localPortType: opts.dummy ? 'dummy-internal' : 'tap',
       clock: this.clock,
       upcall: (inPort, key, frame) => this.upcall(inPort, key, frame),
-      retranslate: (flow) => this.retranslate(flow),
-      userspace: (a, frame) => this.userspace(a.cookie, frame),
+      retranslate: (flow) => this.retranslate(flow.fullKey, flow.ref as FlowRef | undefined),
+      userspace: (a, frame, inPort) => this.userspace(a.cookie, frame, inPort),
       meter: (id, bytes, now) => this.meter(id, bytes, now),
     });
     // The revalidator's round: push statistics to the rules first, then expire idle flows (max-idle) and enforce flow-limit.
@@ -155,13 +177,16 @@ export class DatapathPipeline extends Pipeline {
       let m = this.byBridge.get(bridge);
       if (!m) this.byBridge.set(bridge, (m = new Map()));
       m.set(ofport, ref);
-      this.dp.tablesChanged();
+      this.watch(bridge);
+      this.portsChanged();
       return true;
     }
     const batch = typeof netdev.receiveBatch === 'function' && typeof netdev.sendBatch === 'function';
+    // With PMD workers a kernel-backed port is received from by its worker; this thread only sends on it.
+    const handle = batch && this.pmdWorkers > 0 && typeof netdev.rxq === 'function' ? netdev.rxq().handle : null;
     const io: DpPortIo = batch
       ? {
-        rx: (b) => netdev.receiveBatch!(b),
+        rx: handle === null ? (b) => netdev.receiveBatch!(b) : () => 0,
         tx: (b, idx, n) => {
           for (let k = 0; k < n; k++) this.txIdx[k] = idx[k]!;
           netdev.sendBatch!(b, this.txIdx, n);
@@ -184,12 +209,119 @@ export class DatapathPipeline extends Pipeline {
     let m = this.byBridge.get(bridge);
     if (!m) this.byBridge.set(bridge, (m = new Map()));
     m.set(ofport, ref);
-    this.dp.tablesChanged();
-    if (batch) {
+    this.watch(bridge);
+    if (handle !== null) {
+      this.rxHandles.set(dpPort, handle);
+    } else if (batch) {
       this.polled++;
       this.schedulePoll(false);
     }
+    this.portsChanged();
     return batch;
+  }
+
+  /** The bridge tells this datapath at once when its tables move (workers must know before a barrier reply). */
+  private watch(bridge: XlateBridge): void {
+    if ('onTablesChanged' in bridge) bridge.onTablesChanged = () => this.sync();
+  }
+
+  /** Something translations depend on changed: the main thread's flows and every worker's are translated again. */
+  private changed(): void {
+    this.dp.tablesChanged();
+    this.pool?.tablesChanged();
+  }
+
+  /** The datapath's ports changed: the workers get the new list (the first kernel-backed port starts them). */
+  private portsChanged(): void {
+    this.changed();
+    if (this.rxHandles.size > 0 && !this.pool) this.startPool();
+    this.pool?.setPorts([...this.dp.ports.values()].map((p) => ({ no: p.no, name: p.name, type: p.type, handle: this.rxHandles.get(p.no) ?? null })));
+  }
+
+  private startPool(): void {
+    this.pool = new PmdPool({
+      workers: this.pmdWorkers,
+      clock: this.clock,
+      upcall: (inPort, key, frame) => this.forWorker(this.upcall(inPort, key, frame)),
+      retranslate: (fullKey, ref) => this.forWorker(this.retranslate(fullKey, ref as FlowRef | undefined)),
+      userspace: (cookie, frame, inPort) => this.userspace(cookie, frame, inPort),
+      output: (port, frame) => this.relay(port, frame),
+      settled: () => {
+        this.sync();
+        this.drainDecap();
+      },
+      warn: (message) => log.warn(message),
+      restarted: () => this.coverage?.inc('pmd_restart'),
+    });
+    this.pool.configure({ flowLimit: this.dp.flowLimit, maxIdleMs: this.dp.maxIdleMs, emcInsertInvProb: this.dp.emcInsertInvProb });
+    // MAC learning and aging move translations too, without a tables change: look for such moves often.
+    this.syncTimer = setInterval(() => this.sync(), 20);
+    this.syncTimer.unref();
+  }
+
+  /**
+   * A translation as a worker gets it: a flow that meters becomes a slow-path flow whose packets come to this
+   * thread (meters are this thread's state).
+   */
+  private forWorker(r: UpcallResult | null): UpcallResult | null {
+    if (!r || !r.actions.some((a) => a.type === 'meter')) return r;
+    const bridge = (r.ref as FlowRef).bridge;
+    const cookie = this.handle({ bridge, slow: r.actions });
+    return { ...r, actions: [{ type: 'userspace', pid: 0, cookie, userdata: 'slow_path(meter)' }] };
+  }
+
+  /** A worker's frame for a port it cannot send on. */
+  private relay(port: number, frame: Uint8Array): void {
+    let actions = this.relayActions.get(port);
+    if (!actions) this.relayActions.set(port, (actions = [{ type: 'output', port }]));
+    this.dp.executePacket(frame, port, actions, this.clock());
+  }
+
+  /** How many PMD workers receive from kernel-backed ports (other_config:pmd-cpu-mask); a change restarts them. */
+  setPmdWorkers(n: number): void {
+    const want = Math.max(0, Math.floor(n));
+    if (want === this.pmdWorkers) return;
+    this.pmdWorkers = want;
+    this.stopPool();
+    // Kernel-backed ports move between the main thread's loop and the workers.
+    for (const [dpPort, ref] of this.byDp) {
+      const nd = ref.netdev;
+      const port = this.dp.ports.get(dpPort);
+      if (!port?.io || typeof nd.receiveBatch !== 'function' || typeof nd.sendBatch !== 'function') continue;
+      const toWorker = want > 0 && typeof nd.rxq === 'function';
+      if (toWorker && !this.rxHandles.has(dpPort)) {
+        this.rxHandles.set(dpPort, nd.rxq!().handle);
+        port.io = { ...port.io, rx: () => 0 };
+        this.polled--;
+      } else if (!toWorker && this.rxHandles.delete(dpPort)) {
+        port.io = { ...port.io, rx: (b) => nd.receiveBatch!(b) };
+        this.polled++;
+        this.schedulePoll(false);
+      }
+    }
+    this.portsChanged();
+  }
+
+  private stopPool(): void {
+    const old = this.pool;
+    this.pool = null;
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    this.syncTimer = null;
+    if (old) {
+      // What the workers forwarded since their last report is credited before they go.
+      this.pushStats();
+      void old.close();
+    }
+  }
+
+  /** Workers that died and were started again. */
+  get pmdRestarts(): number {
+    return this.pool?.restarts ?? 0;
+  }
+
+  /** The worker pool, when kernel-backed ports started one. */
+  get pmdPool(): PmdPool | null {
+    return this.pool;
   }
 
   override portRemoved(bridge: XlateBridge, ofport: number): void {
@@ -203,8 +335,12 @@ export class DatapathPipeline extends Pipeline {
     }
     this.byDp.delete(ref.dpPort);
     this.dp.delPort(ref.dpPort);
-    if (typeof ref.netdev.receiveBatch === 'function') this.polled--;
-    this.dp.tablesChanged();
+    if (this.rxHandles.delete(ref.dpPort)) {
+      // the worker polled it
+    } else if (typeof ref.netdev.receiveBatch === 'function') {
+      this.polled--;
+    }
+    this.portsChanged();
   }
 
   // ------------------------------------------------------------ packets
@@ -256,7 +392,7 @@ export class DatapathPipeline extends Pipeline {
         changed = true;
       }
     }
-    if (changed) this.dp.tablesChanged();
+    if (changed) this.changed();
   }
 
   private upcall(inPort: number, key: Uint32Array, frame: Uint8Array): UpcallResult | null {
@@ -281,10 +417,10 @@ export class DatapathPipeline extends Pipeline {
     return this.result(ref.bridge, res, true);
   }
 
-  private retranslate(f: DpFlow): UpcallResult | null {
-    const ref = this.byDp.get(f.fullKey[IN_PORT_WORD]!);
+  private retranslate(fullKey: Uint32Array, old: FlowRef | undefined): UpcallResult | null {
+    const ref = this.byDp.get(fullKey[IN_PORT_WORD]!);
     if (!ref) return null;
-    const flow = Uint32Array.from(f.fullKey);
+    const flow = Uint32Array.from(fullKey);
     flow[IN_PORT_WORD] = port32(ref.ofport);
     setTunnelMetadata(flow, ref.netdev);
     let res: XlateResult;
@@ -293,7 +429,6 @@ export class DatapathPipeline extends Pipeline {
     } catch {
       return null;
     }
-    const old = f.ref as FlowRef | undefined;
     const r = this.result(ref.bridge, res, false);
     // Statistics already pushed stay pushed: the flow keeps its counters across a re-translation.
     if (r && old && r.ref) Object.assign(r.ref as FlowRef, { pushedPackets: old.pushedPackets, pushedBytes: old.pushedBytes });
@@ -385,10 +520,12 @@ export class DatapathPipeline extends Pipeline {
     return n;
   }
 
-  private userspace(cookie: number, frame: Uint8Array): void {
+  private userspace(cookie: number, frame: Uint8Array, inPort: number): void {
     const h = this.handles.get(cookie);
     if (!h) return;
-    if (h.pin) {
+    if (h.slow) {
+      this.dp.executePacket(frame, inPort, h.slow, this.clock());
+    } else if (h.pin) {
       h.bridge.connmgr.sendPacketIn({ ...h.pin, frame: frame.slice() });
       this.stats.packetIns++;
     } else if (h.encap) {
@@ -433,9 +570,11 @@ export class DatapathPipeline extends Pipeline {
   /** Credits the OpenFlow rules with what their megaflows forwarded since the last push; forgets handles no flow uses. */
   pushStats(): void {
     const live = new Set<number>();
-    for (const f of this.dp.flows()) {
+    const flows: Array<{ ref: unknown; actions: readonly DpifAction[]; packets: number; bytes: number; used: number }> = this.dp.flows();
+    if (this.pool) flows.push(...this.pool.takeFlowRecords());
+    for (const f of flows) {
       const ref = f.ref as FlowRef | undefined;
-      for (const a of f.actions) if (a.type === 'userspace') live.add(a.cookie); else if (a.type === 'meter') live.add(a.id);
+      this.markLive(f.actions, live);
       if (!ref) continue;
       const dp = f.packets - ref.pushedPackets;
       const db = f.bytes - ref.pushedBytes;
@@ -454,15 +593,30 @@ export class DatapathPipeline extends Pipeline {
     }
   }
 
+  /** Adds the handles `actions` use to `live`, and those of the actions those handles run (slow paths, tunnels). */
+  private markLive(actions: readonly DpifAction[], live: Set<number>): void {
+    for (const a of actions) {
+      const id = a.type === 'userspace' ? a.cookie : a.type === 'meter' ? a.id : null;
+      if (id === null || live.has(id)) continue;
+      live.add(id);
+      const h = this.handles.get(id);
+      if (h?.slow) this.markLive(h.slow, live);
+      if (h?.encap) this.markLive(h.encap.actions, live);
+    }
+  }
+
   /** Deletes every datapath flow (after crediting the rules with what they forwarded). */
   purge(): void {
     this.pushStats();
     this.dp.flushFlows();
+    this.pool?.flush();
   }
 
   /** Applies other_config:flow-limit and max-idle; idle flows are swept twice per max-idle period. */
-  configure(opts: { flowLimit: number; maxIdleMs: number }): void {
+  configure(opts: { flowLimit: number; maxIdleMs: number; pmdWorkers?: number | null }): void {
     this.dp.configure({ flowLimit: opts.flowLimit, maxIdleMs: Math.max(100, opts.maxIdleMs) });
+    this.pool?.configure({ flowLimit: this.dp.flowLimit, maxIdleMs: this.dp.maxIdleMs, emcInsertInvProb: this.dp.emcInsertInvProb });
+    if (opts.pmdWorkers !== undefined) this.setPmdWorkers(opts.pmdWorkers ?? this.defaultPmdWorkers);
   }
 
   // ------------------------------------------------------------ unixctl texts
@@ -471,20 +625,59 @@ export class DatapathPipeline extends Pipeline {
     return new Map([...this.dp.ports.values()].map((p) => [p.no, p.name]));
   }
 
-  dumpFlows(verbose: boolean, bridge?: XlateBridge): string {
+  /** Every thread's flows: each PMD worker's (asked for now), then the main thread's. */
+  private async threadFlows(): Promise<Array<{ coreId: number | null; flows: DumpableFlow[] }>> {
     this.pushStats();
-    if (!bridge) return formatDpctlDumpFlows(this.dp.flows(), { verbose, names: this.names(), now: this.clock() });
-    const mine = this.dp.flows().filter((f) => this.byDp.get(f.fullKey[IN_PORT_WORD]!)?.bridge === bridge);
-    return formatDpifDumpFlows(mine, { verbose, names: this.names(), now: this.clock() });
+    const pmds = this.pool ? await this.pool.dump() : [];
+    return [...pmds.sort((a, b) => a.coreId - b.coreId), { coreId: null, flows: this.dp.flows() }];
+  }
+
+  async dumpFlows(verbose: boolean, bridge?: XlateBridge): Promise<string> {
+    const threads = await this.threadFlows();
+    const opts = { verbose, names: this.names(), now: this.clock() };
+    if (!bridge) return formatDpctlDumpFlows(threads, opts);
+    const mine = threads.flatMap((t) => t.flows).filter((f) => this.byDp.get(f.fullKey[IN_PORT_WORD]!)?.bridge === bridge);
+    return formatDpifDumpFlows(mine, opts);
+  }
+
+  /** The datapath as the unixctl texts show it: the main thread's counters plus what every worker reported last. */
+  private view(): DatapathView {
+    const threads = this.pool?.threadStats() ?? [];
+    if (threads.length === 0) return this.dp;
+    const stats = { ...this.dp.stats };
+    const revalidation = { ...this.dp.revalidation };
+    let flowCount = this.dp.flowCount;
+    for (const t of threads) {
+      for (const k of Object.keys(stats) as Array<keyof typeof stats>) stats[k] += t.pmd[k];
+      flowCount += t.flows;
+      revalidation.runs += t.revalidation.runs;
+      revalidation.deleted += t.revalidation.deleted;
+      revalidation.modified += t.revalidation.modified;
+      revalidation.lastMs = Math.max(revalidation.lastMs, t.revalidation.lastMs);
+    }
+    const ports = new Map([...this.dp.ports].map(([no, p]) => {
+      const sum: DpPortStats = { ...p.stats };
+      for (const t of threads) {
+        const w = t.ports.get(no);
+        if (!w) continue;
+        sum.rxPackets += w.rxPackets;
+        sum.rxBytes += w.rxBytes;
+        sum.txPackets += w.txPackets;
+        sum.txBytes += w.txBytes;
+        sum.txDropped += w.txDropped;
+      }
+      return [no, { ...p, stats: sum }];
+    }));
+    return { name: this.dp.name, stats, flowCount, ports, flowLimit: this.dp.flowLimit, revalidation };
   }
 
   show(withStats: boolean): string {
-    return formatDpctlShow(this.dp, withStats, this.dpType);
+    return formatDpctlShow(this.view(), withStats, this.dpType);
   }
 
   dpifShow(bridges: ReadonlyArray<{ name: string; bridge: XlateBridge }>): string {
     return formatDpifShow([{
-      dp: this.dp, type: this.dpType,
+      dp: this.view(), type: this.dpType,
       bridges: bridges.map(({ name, bridge }) => ({
         name,
         ports: [...(this.byBridge.get(bridge)?.values() ?? [])]
@@ -493,15 +686,19 @@ export class DatapathPipeline extends Pipeline {
     }]);
   }
 
+  /** Each PMD worker's counters under its heading (core order), then the main thread's, as OVS sorts them. */
   pmdStats(): string {
-    return formatPmdStats(this.dp);
+    const pmds = (this.pool?.threadStats() ?? []).sort((a, b) => a.coreId - b.coreId);
+    return pmds.map((t) => formatPmdStats({ stats: t.pmd }, `pmd thread numa_id 0 core_id ${t.coreId}`, t.idleNs)).join('')
+      + formatPmdStats(this.dp);
   }
 
   upcallShow(): string {
-    return formatUpcallShow(this.dp, this.dpType);
+    return formatUpcallShow(this.view(), this.dpType);
   }
 
   close(): void {
+    this.stopPool();
     clearInterval(this.pushTimer);
     if (this.pollTimer) {
       clearTimeout(this.pollTimer as NodeJS.Timeout);

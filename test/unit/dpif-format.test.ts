@@ -76,16 +76,26 @@ test('dpctl/dump-flows and dpif/dump-flows print the megaflows as ovs-vswitchd d
     'recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x86dd),ipv6(frag=no), packets:0, bytes:0, used:never, actions:drop',
     'recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(dst=10.0.0.9,proto=6,frag=no),tcp(dst=80), packets:0, bytes:0, used:never, actions:set(ipv4(dst=1.2.3.4)),set(tcp(dst=8080)),2',
   ];
-  const dpctl = formatDpctlDumpFlows(r.dp.flows(), { now: now.t });
+  const dpctl = formatDpctlDumpFlows([{ coreId: null, flows: r.dp.flows() }], { now: now.t });
   assert.ok(dpctl.startsWith('flow-dump from the main thread:\n'));
   assert.deepEqual(sorted(dpctl.slice(dpctl.indexOf('\n') + 1)), [...want].sort());
   assert.deepEqual(sorted(formatDpifDumpFlows(r.dp.flows(), { now: now.t })), [...want].sort());
 });
 
+test('dpctl/dump-flows heads each thread\'s flows and prints nothing for a thread without flows, as OVS does', () => {
+  const { r, now } = runScenario();
+  const [first] = r.dp.flows();
+  const text = formatDpctlDumpFlows([{ coreId: 1, flows: [first!] }, { coreId: 2, flows: [] }, { coreId: null, flows: [] }], { now: now.t });
+  const lines = text.split('\n');
+  assert.equal(lines[0], 'flow-dump from pmd on cpu core: 1');
+  assert.equal(lines.length, 3);
+  assert.equal(formatDpctlDumpFlows([{ coreId: null, flows: [] }], { now: now.t }), '');
+});
+
 test('dpctl/dump-flows -m shows every attribute with its mask, port names and dp:ovs', () => {
   const { r, now, udpLen } = runScenario();
   const names = new Map([...r.dp.ports.values()].map((p) => [p.no, p.name]));
-  const text = formatDpctlDumpFlows(r.dp.flows(), { now: now.t, verbose: true, names });
+  const text = formatDpctlDumpFlows([{ coreId: null, flows: r.dp.flows() }], { now: now.t, verbose: true, names });
   const lines = text.split('\n').slice(1, -1);
   assert.equal(lines.length, 6);
   for (const l of lines) assert.match(l, /^ufid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}, skb_priority\(0\/0\),/);
