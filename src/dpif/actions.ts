@@ -3,6 +3,7 @@
 // syntax as `ovs-appctl dpctl/dump-flows` prints it.
 
 import { ATTRS, attrMaskZero, formatAttrFields, formatVlanTci, portText, type AttrName, type PortNames } from './odp-key.js';
+import { formatTunnelHeader, type TunnelKind } from './tunnel-header.js';
 import { K } from './words.js';
 
 export type DpAction =
@@ -30,7 +31,18 @@ export type DpAction =
   /** Run the packet through meter `id`; it stops here when the meter drops it. */
   | { readonly type: 'meter'; readonly id: number }
   /** The next output sends at most `maxLen` bytes of the packet. */
-  | { readonly type: 'trunc'; readonly maxLen: number };
+  | { readonly type: 'trunc'; readonly maxLen: number }
+  /**
+   * Encapsulate (OVS_ACTION_ATTR_TUNNEL_PUSH): `header` (from tunnelHeader)
+   * goes in front of the packet, finished for it; the actions after it act
+   * on the encapsulated packet. `tnlPort` is the tunnel's datapath port,
+   * `outPort` the port the underlay translation started from (both printed).
+   */
+  | { readonly type: 'tnl_push'; readonly tnlPort: number; readonly outPort: number; readonly kind: TunnelKind; readonly header: Uint8Array }
+  /** Decapsulate a packet for tunnel port `port` and run it through the datapath again from there, its tunnel metadata set. */
+  | { readonly type: 'tnl_pop'; readonly port: number }
+  /** Run `actions` on a copy of the packet; the packet itself goes on unchanged. */
+  | { readonly type: 'clone'; readonly actions: readonly DpAction[] };
 
 export class DpifError extends Error {
   override readonly name = 'DpifError';
@@ -97,6 +109,10 @@ export function formatAction(a: DpAction, names?: PortNames): string {
       return `userspace(pid=${a.pid >>> 0},${a.userdata ?? `userdata(${(a.cookie >>> 0).toString(16).padStart(8, '0')})`})`;
     case 'meter': return `meter(${a.id >>> 0})`;
     case 'trunc': return `trunc(${a.maxLen >>> 0})`;
+    case 'tnl_push':
+      return `tnl_push(tnl_port(${portText(a.tnlPort, names)}),${formatTunnelHeader(a.header, a.kind)},out_port(${portText(a.outPort, names)}))`;
+    case 'tnl_pop': return `tnl_pop(${portText(a.port, names)})`;
+    case 'clone': return `clone(${a.actions.map((x) => formatAction(x, names)).join(',')})`;
   }
 }
 
@@ -137,6 +153,14 @@ export function sameActions(x: readonly DpAction[], y: readonly DpAction[]): boo
       }
       case 'meter': if (a.id !== (b as typeof a).id) return false; break;
       case 'trunc': if (a.maxLen !== (b as typeof a).maxLen) return false; break;
+      case 'tnl_push': {
+        const t = b as typeof a;
+        if (a.tnlPort !== t.tnlPort || a.outPort !== t.outPort || a.kind !== t.kind || a.header.length !== t.header.length) return false;
+        for (let k = 0; k < a.header.length; k++) if (a.header[k] !== t.header[k]) return false;
+        break;
+      }
+      case 'tnl_pop': if (a.port !== (b as typeof a).port) return false; break;
+      case 'clone': if (!sameActions(a.actions, (b as typeof a).actions)) return false; break;
       case 'pop_vlan': break;
     }
   }

@@ -196,10 +196,12 @@ export class ExactMatchCache<F extends ClassifiedFlow> {
     if (f === null || f.dead || this.hashes[slot] !== hash) return null;
     const base = slot * DP_KEY_WORDS;
     const keys = this.keys;
-    // IPv4 extraction never sets the words past the L4 ports but the TCP flags: equal ethertypes make the rest equal (zero).
+    // IPv4 extraction never sets the words past the L4 ports but the TCP flags and the tunnel metadata: equal ethertypes make the rest equal (zero).
     const lim = key[K.ethType] === 0x0800 ? IP4_WORDS : DP_KEY_WORDS;
     for (let i = 0; i < lim; i++) if (keys[base + i] !== key[i]) return null;
     if (keys[base + K.tcpFlags] !== key[K.tcpFlags]) return null;
+    if (lim !== DP_KEY_WORDS && (keys[base + K.tunId] !== key[K.tunId] || keys[base + K.tunId + 1] !== key[K.tunId + 1]
+      || keys[base + K.tunSrc] !== key[K.tunSrc] || keys[base + K.tunDst] !== key[K.tunDst])) return null;
     return f;
   }
 

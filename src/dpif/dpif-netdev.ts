@@ -14,6 +14,7 @@ import { BATCH_MAX, FRAME_MAX, FrameBatch, HEADROOM } from '../native/batch.js';
 import { DpifError, sameActions, type DpAction } from './actions.js';
 import { Dpcls, ExactMatchCache, emcHash, type ClassifiedFlow } from './dpcls.js';
 import { compileActions, execute, type ExecEnv, type Program } from './program.js';
+import { parseTunnelFrame, type TunnelKind, type TunnelMetadata } from './tunnel-header.js';
 import { DP_KEY_WORDS, K } from './words.js';
 
 /** How a port moves frames: what a netdev gives the datapath. */
@@ -115,6 +116,8 @@ export interface DpifNetdevStats {
   busyNs: number;
   /** Packets dropped for want of buffer room to push a header. */
   noRoom: number;
+  /** Packets that went through the datapath again after a tnl_pop. */
+  recirculations: number;
 }
 
 const IP = 0x0800;
@@ -127,7 +130,7 @@ export class DpifNetdev {
   readonly ports = new Map<number, DpPort>();
   readonly stats: DpifNetdevStats = {
     packets: 0, emcHits: 0, megaflowHits: 0, subtableLookups: 0, missSuccess: 0, missFailed: 0, lost: 0,
-    outputBatches: 0, outputPackets: 0, busyNs: 0, noRoom: 0,
+    outputBatches: 0, outputPackets: 0, busyNs: 0, noRoom: 0, recirculations: 0,
   };
   flowLimit: number;
   maxIdleMs: number;
@@ -153,6 +156,15 @@ export class DpifNetdev {
   private readonly programs = new WeakMap<readonly DpAction[], Program>();
   private executing = false;
   private readonly execEnv = this.newExecEnv();
+  /** Tunnel ports (tnl_pop targets) and the kind of header each takes off. */
+  private readonly tunnelKinds = new Map<number, TunnelKind>();
+  /** Decapsulated frames waiting to go through again, with their tunnel metadata (4 words each: tun_id, tun_src, tun_dst). */
+  private recircIn = new FrameBatch(BATCH_MAX);
+  private recircWork = new FrameBatch(BATCH_MAX);
+  private tunIn = new Uint32Array(BATCH_MAX * 4);
+  private tunWork = new Uint32Array(BATCH_MAX * 4);
+  private readonly emptyBatch = new FrameBatch(1, FRAME_MAX + HEADROOM);
+  private readonly tunParse: TunnelMetadata = { ipSrc: 0, ipDst: 0, udpDst: 0, key: 0, keyPresent: false, inner: 0 };
 
   // Per-batch scratch, sized for the largest batch (no allocation per packet).
   private readonly key = newFlowKey();
@@ -196,7 +208,48 @@ export class DpifNetdev {
       },
       userspace: (a, batch, i) => { this.userspaceFn?.(a, batch.frame(i), batch.port[i]!); },
       meter: (id, bytes, now) => (this.meterFn ? this.meterFn(id, bytes, now) : true),
+      clone: (prog, batch, i, now) => this.executeProgram(batch.frame(i), batch.port[i]!, prog, now),
+      tnlPop: (port, batch, i) => this.tnlPop(port, batch, i),
     };
+  }
+
+  /** Makes datapath port `no` a tunnel port that tnl_pop decapsulates `kind` frames for (null: no longer one). */
+  setTunnelPort(no: number, kind: TunnelKind | null): void {
+    if (kind) this.tunnelKinds.set(no, kind);
+    else this.tunnelKinds.delete(no);
+  }
+
+  /** tnl_pop: the inner frame of a valid tunnel frame is queued with its metadata; anything else is dropped. */
+  private tnlPop(port: number, batch: FrameBatch, i: number): void {
+    const kind = this.tunnelKinds.get(port);
+    const m = this.tunParse;
+    const off = batch.off[i]!;
+    const len = batch.len[i]!;
+    if (!kind || !parseTunnelFrame(batch.buf, off, len, kind, m)) return;
+    const q = this.recircIn;
+    if (!q.push(batch.buf.subarray(off + m.inner, off + len), port)) {
+      this.stats.lost++;
+      return;
+    }
+    const t = (q.count - 1) * 4;
+    this.tunIn[t] = 0;
+    this.tunIn[t + 1] = m.key >>> 0;
+    this.tunIn[t + 2] = m.ipSrc >>> 0;
+    this.tunIn[t + 3] = m.ipDst >>> 0;
+    const p = this.ports.get(port);
+    if (p) { p.stats.rxPackets++; p.stats.rxBytes += len - m.inner; }
+  }
+
+  /** Runs the decapsulated frames through the datapath again (a tunnel inside a tunnel gives up after a few rounds). */
+  private drainRecirc(now: number): void {
+    for (let round = 0; round < 4 && this.recircIn.count > 0; round++) {
+      [this.recircIn, this.recircWork] = [this.recircWork, this.recircIn];
+      [this.tunIn, this.tunWork] = [this.tunWork, this.tunIn];
+      this.recircIn.clear();
+      this.stats.recirculations += this.recircWork.count;
+      this.runBatch(this.recircWork, now, this.tunWork);
+    }
+    this.recircIn.clear();
   }
 
   // ---------------------------------------------------------------- ports
@@ -279,7 +332,8 @@ export class DpifNetdev {
     const env = this.env;
     env.batch = batch;
     try {
-      this.runBatch(batch, now);
+      this.runBatch(batch, now, null);
+      if (this.recircIn.count > 0) this.drainRecirc(now);
     } finally {
       // A throwing port or callback must not leave the scratch claimed or stale frames queued.
       for (const p of env.pending.values()) p.n = 0;
@@ -291,7 +345,7 @@ export class DpifNetdev {
     }
   }
 
-  private runBatch(batch: FrameBatch, now: number): void {
+  private runBatch(batch: FrameBatch, now: number, tun: Uint32Array | null): void {
     const n = batch.count;
     const epoch = ++this.epoch;
     const key = this.key;
@@ -310,9 +364,23 @@ export class DpifNetdev {
       const inPort = batch.port[i]!;
       const len = batch.len[i]!;
       if (inPort !== lastPortNo) { lastPortNo = inPort; lastPort = this.ports.get(inPort); }
-      if (lastPort) { lastPort.stats.rxPackets++; lastPort.stats.rxBytes += len; }
-      this.stats.packets++;
+      // A recirculated frame was counted when it came in (its tunnel port counted it at tnl_pop).
+      if (!tun) {
+        if (lastPort) { lastPort.stats.rxPackets++; lastPort.stats.rxBytes += len; }
+        this.stats.packets++;
+      }
       extractFlow(batch.buf, len, inPort, key, batch.off[i]!);
+      if (tun) {
+        key[K.tunId] = tun[i * 4]!;
+        key[K.tunId + 1] = tun[i * 4 + 1]!;
+        key[K.tunSrc] = tun[i * 4 + 2]!;
+        key[K.tunDst] = tun[i * 4 + 3]!;
+      } else {
+        key[K.tunId] = 0;
+        key[K.tunId + 1] = 0;
+        key[K.tunSrc] = 0;
+        key[K.tunDst] = 0;
+      }
       this.pktFlags[i] = key[K.tcpFlags]!;
       this.fromUpcall[i] = 0;
       let f: DpFlow | null = null;
@@ -385,13 +453,26 @@ export class DpifNetdev {
    * Safe to call from an upcall or userspace callback.
    */
   executePacket(frame: Uint8Array, inPort: number, actions: readonly DpAction[], now = this.clock()): void {
-    // Tunnel traffic comes this way once per packet: the same action lists compile once, and one batch serves every call
-    // that does not come from inside another (a tunnel within a tunnel gets a batch of its own).
+    // Packet-outs and relayed frames come this way once per packet: the same action lists compile once.
     let prog = this.programs.get(actions);
     if (!prog) {
       prog = compileActions(actions);
       this.programs.set(actions, prog);
     }
+    this.executeProgram(frame, inPort, prog, now);
+    // Decapsulated frames go through the datapath now, unless a batch being processed will take them.
+    if (this.recircIn.count > 0 && this.env.batch === null && !this.executing) this.processRecirc(now);
+  }
+
+  /** Decapsulated frames queued outside a batch: processed as one (with the batch's bookkeeping). */
+  private processRecirc(now: number): void {
+    // An empty batch whose processing drains the queue.
+    this.emptyBatch.clear();
+    this.processBatch(this.emptyBatch, now);
+  }
+
+  /** Runs a compiled program on a copy of one frame: outputs go at once (one batch serves calls not made from inside another). */
+  private executeProgram(frame: Uint8Array, inPort: number, prog: Program, now: number): void {
     const nested = this.executing;
     const b = nested || frame.length + 2 * HEADROOM + 64 > this.execBatch.buf.length
       ? new FrameBatch(1, Math.max(FRAME_MAX + HEADROOM, frame.length + 2 * HEADROOM + 64))
@@ -421,6 +502,8 @@ export class DpifNetdev {
       outputLater: (port, batch, i) => { one[0] = i; this.transmit(port, batch, one, 1); },
       userspace: (a, batch, i) => { this.userspaceFn?.(a, batch.frame(i), env.inPort); },
       meter: (id, bytes, t) => (this.meterFn ? this.meterFn(id, bytes, t) : true),
+      clone: (prog, batch, i, t) => this.executeProgram(batch.frame(i), env.inPort, prog, t),
+      tnlPop: (port, batch, i) => this.tnlPop(port, batch, i),
     };
     return env;
   }

@@ -12,7 +12,7 @@ export type DumpableFlow = Pick<DpFlow, 'key' | 'mask' | 'fullKey' | 'actions' |
 
 /** A datapath as dpctl/show, dpif/show and upcall/show see it: its own counters, or a sum over its threads. */
 export type DatapathView = Pick<DpifNetdev, 'name' | 'stats' | 'flowCount' | 'ports' | 'flowLimit' | 'revalidation'>;
-import { formatOdpKey, ufidOf, type PortNames } from './odp-key.js';
+import { formatOdpKey, ufidOf, type PortNames, type TunnelPorts } from './odp-key.js';
 
 const TCP_FLAG_CHARS: readonly (readonly [number, string])[] = [
   [0x002, 'S'], [0x001, 'F'], [0x008, 'P'], [0x004, 'R'], [0x020, 'U'], [0x010, '.'], [0x040, 'E'], [0x080, 'C'],
@@ -34,6 +34,8 @@ export interface DumpFlowsOptions {
   verbose?: boolean;
   /** Port names by datapath number (used with verbose, as OVS does). */
   names?: PortNames;
+  /** The tunnel datapath ports' kinds. */
+  tunnels?: TunnelPorts;
   now: number;
 }
 
@@ -43,7 +45,7 @@ export function formatDumpFlow(f: DumpableFlow, opts: DumpFlowsOptions): string 
   const names = v ? opts.names : undefined;
   let s = v ? `ufid:${ufidOf(f.key, f.mask)}, ` : '';
   // The key printed is the upcalled packet's own (OVS keeps the unmasked flow): wildcarded bits show as value/0 with -m.
-  s += `${formatOdpKey(f.fullKey, f.mask, v, names)}, ${formatFlowStats(f, opts.now)}`;
+  s += `${formatOdpKey(f.fullKey, f.mask, v, names, opts.tunnels)}, ${formatFlowStats(f, opts.now)}`;
   if (v) s += ', dp:ovs';
   return `${s}, actions:${formatActions(f.actions, names)}`;
 }
@@ -133,8 +135,8 @@ export function formatPmdStats(dp: Pick<DpifNetdev, 'stats'>, title = 'main thre
   const lines = [
     `${title}:`,
     `  packets received: ${s.packets}`,
-    '  packet recirculations: 0',
-    `  avg. datapath passes per packet: ${s.packets ? '1.00' : '0.00'}`,
+    `  packet recirculations: ${s.recirculations}`,
+    `  avg. datapath passes per packet: ${ratio(s.packets + s.recirculations, s.packets)}`,
     '  phwol hits: 0',
     '  mfex opt hits: 0',
     '  simple match hits: 0',

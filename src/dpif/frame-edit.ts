@@ -259,7 +259,7 @@ export function makeRoom(batch: FrameBatch, i: number, grow: number, floor: Uint
   const s = batch.off[i]!;
   if (s >= floor[i]! + grow) return true;
   const len = batch.len[i]!;
-  const to = tail.at + 64;
+  const to = tail.at + Math.max(64, grow);
   if (to + len > batch.buf.length) return false;
   batch.buf.copyWithin(to, s, s + len);
   floor[i] = tail.at;

@@ -12,7 +12,7 @@ export { Dpcls, ExactMatchCache, EMC_ENTRIES } from './dpcls.js';
 /** The batch type ports fill and the datapath processes (from the native layer, part of this layer's API). */
 export { FrameBatch, FRAME_MAX, HEADROOM } from '../native/batch.js';
 export { formatOdpKey, ufidOf, mplsLse } from './odp-key.js';
-export type { PortNames } from './odp-key.js';
+export type { PortNames, TunnelPorts } from './odp-key.js';
 export {
   formatDumpFlow, formatDpctlDumpFlows, formatDpifDumpFlows, formatDpctlShow, formatDpifShow, formatPmdStats,
   formatUpcallShow, formatFlowStats,
@@ -20,3 +20,5 @@ export {
 export type { DumpFlowsOptions, DpifShowPort, DumpableFlow, DatapathView } from './format.js';
 export { PmdPool } from './pmd.js';
 export type { PmdPoolOptions, PmdPort, PmdThreadStats, PmdFlowRecord } from './pmd.js';
+export { tunnelHeader, pushTunnelHeader, parseTunnelFrame, formatTunnelHeader, TUNNEL_TYPE } from './tunnel-header.js';
+export type { TunnelKind, TunnelHeaderSpec, TunnelMetadata } from './tunnel-header.js';

@@ -140,16 +140,21 @@ function formatTcpFlags(v: number, m: number): string {
 /** Port names for the verbose form (`in_port(p1)`, `actions:p2`). */
 export type PortNames = ReadonlyMap<number, string>;
 
+/** The tunnel datapath ports and their kinds (vxlan, geneve, gre): what a decapsulated flow's tunnel() shows. */
+export type TunnelPorts = ReadonlyMap<number, string>;
+
 export const portText = (port: number, names?: PortNames): string => names?.get(port) ?? String(port);
 
 /**
  * The key of a megaflow in ODP syntax. `key` is the flow's (masked) key;
  * non-verbose output leaves out what the mask wildcards entirely.
  */
-export function formatOdpKey(key: Uint32Array, mask: Uint32Array, verbose = false, names?: PortNames): string {
+export function formatOdpKey(key: Uint32Array, mask: Uint32Array, verbose = false, names?: PortNames, tunnels?: TunnelPorts): string {
   const out: string[] = [];
   // Attributes tsw's datapath never sets: always zero and wildcarded (shown by -m only).
   if (verbose) out.push('skb_priority(0/0)', 'skb_mark(0/0)', 'ct_state(0/0)', 'ct_zone(0/0)', 'ct_mark(0/0)', 'ct_label(0/0)');
+  const tunnel = formatTunnel(key, mask, tunnels?.get(key[K.inPort]!));
+  if (tunnel) out.push(tunnel);
   out.push(`recirc_id(${altHex(key[K.recircId]!)})`);
   if (verbose) out.push('dp_hash(0/0)');
   const inPortMask = mask[K.inPort]!;
@@ -202,6 +207,25 @@ export function formatOdpKey(key: Uint32Array, mask: Uint32Array, verbose = fals
   }
   if (tci & CFI) out.push(`encap(${inner.join(',')})`);
   return out.join(',');
+}
+
+/**
+ * `tunnel(tun_id=0x2a,src=10.0.0.1,dst=10.0.0.2,flags(-df-csum+key))` for a
+ * flow of decapsulated packets (its mask covers the tunnel metadata), empty
+ * otherwise. tsw's tunnels never set DF or a checksum; a key shows as present
+ * when it is not 0 (as for every VXLAN and Geneve tunnel, and keyed GRE).
+ */
+function formatTunnel(key: Uint32Array, mask: Uint32Array, kind: string | undefined): string {
+  if (!(mask[K.tunId]! | mask[K.tunId + 1]! | mask[K.tunSrc]! | mask[K.tunDst]!)) return '';
+  const id = (BigInt(key[K.tunId]!) << 32n) | BigInt(key[K.tunId + 1]!);
+  const parts: string[] = [];
+  if (mask[K.tunId] || mask[K.tunId + 1]) parts.push(`tun_id=0x${id.toString(16)}`);
+  if (mask[K.tunSrc]) parts.push(`src=${ip4Text(key[K.tunSrc]!)}`);
+  if (mask[K.tunDst]) parts.push(`dst=${ip4Text(key[K.tunDst]!)}`);
+  // A Geneve tunnel's options (tsw keeps none) come before the flags.
+  if (kind === 'geneve') parts.push('geneve()');
+  parts.push(`flags(-df-csum${id !== 0n ? '+' : '-'}key)`);
+  return `tunnel(${parts.join(',')})`;
 }
 
 /** The 128-bit unique flow id OVS prints with -m (derived from the masked key, stable across dumps). */

@@ -7,6 +7,7 @@
 
 import type { DpAction } from './actions.js';
 import type { DpifNetdevStats, DpPortStats } from './dpif-netdev.js';
+import type { TunnelKind } from './tunnel-header.js';
 
 /** A datapath port as a worker sees it: a native handle it may burst on, or none (frames go to the main thread). */
 export interface PmdPortSpec {
@@ -16,6 +17,8 @@ export interface PmdPortSpec {
   readonly handle: number | null;
   /** Whether this worker receives from the port (each receiving port has one worker). */
   readonly rx: boolean;
+  /** A tunnel port: the headers tnl_pop takes off for it. */
+  readonly tunnel: TunnelKind | null;
 }
 
 /** An upcall's answer; `ref` names the owner's record of the flow (its rules), kept by the main thread. */

@@ -135,7 +135,7 @@ function setPorts(list: readonly PmdPortSpec[]): void {
   for (const no of [...specs.keys()]) {
     const w = wanted.get(no);
     const old = specs.get(no)!;
-    if (!w || w.name !== old.name || w.handle !== old.handle || w.rx !== old.rx || w.type !== old.type) {
+    if (!w || w.name !== old.name || w.handle !== old.handle || w.rx !== old.rx || w.type !== old.type || w.tunnel !== old.tunnel) {
       dp.delPort(no);
       specs.delete(no);
     }
@@ -143,6 +143,7 @@ function setPorts(list: readonly PmdPortSpec[]): void {
   for (const s of wanted.values()) {
     if (specs.has(s.no)) continue;
     dp.addPort(s.name, s.type, s.handle === null ? relayIo(s.no) : nativeIo(s, s.handle), s.no);
+    dp.setTunnelPort(s.no, s.tunnel);
     specs.set(s.no, s);
   }
   rebuildWaitSet();

@@ -17,6 +17,7 @@ import { closeHandle, loadNative } from '../native/index.js';
 import type { DpAction } from './actions.js';
 import type { DpifNetdevStats, DpPortStats, UpcallResult } from './dpif-netdev.js';
 import type { DumpableFlow } from './format.js';
+import type { TunnelKind } from './tunnel-header.js';
 import type {
   PmdControl, PmdEvent, PmdFlowCounters, PmdPortSpec, PmdReply, PmdUpcallAnswer, PmdWorkerData,
 } from './pmd-protocol.js';
@@ -50,6 +51,8 @@ export interface PmdPort {
   readonly name: string;
   readonly type: string;
   readonly handle: number | null;
+  /** A tunnel port: the headers tnl_pop takes off for it. */
+  readonly tunnel?: TunnelKind | null;
 }
 
 /** The counters a worker reported last (dpif-netdev/pmd-stats-show, dpctl/show). */
@@ -187,7 +190,7 @@ export class PmdPool {
 
   private sendPorts(t: Thread): void {
     const list: PmdPortSpec[] = [...this.ports.values()].map((p) => ({
-      no: p.no, name: p.name, type: p.type, handle: p.handle, rx: p.handle !== null && this.rxOwner.get(p.no) === t.id,
+      no: p.no, name: p.name, type: p.type, handle: p.handle, rx: p.handle !== null && this.rxOwner.get(p.no) === t.id, tunnel: p.tunnel ?? null,
     }));
     this.send(t, { t: 'ports', ports: list });
   }
@@ -393,6 +396,6 @@ function coreOf(id: number): number {
 function emptyStats(): DpifNetdevStats {
   return {
     packets: 0, emcHits: 0, megaflowHits: 0, subtableLookups: 0, missSuccess: 0, missFailed: 0, lost: 0,
-    outputBatches: 0, outputPackets: 0, busyNs: 0, noRoom: 0,
+    outputBatches: 0, outputPackets: 0, busyNs: 0, noRoom: 0, recirculations: 0,
   };
 }

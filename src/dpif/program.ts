@@ -6,18 +6,22 @@
 import type { FrameBatch } from '../native/batch.js';
 import { DpifError, type DpAction } from './actions.js';
 import { applySet, compileSet, makeRoom, popMpls, popVlan, pushMpls, pushVlan, type SetProgram } from './frame-edit.js';
+import { pushTunnelHeader } from './tunnel-header.js';
 
 export interface Program {
   readonly actions: readonly DpAction[];
   readonly sets: readonly (SetProgram | null)[];
   /** 1 where an output's frames are not changed by any later action (they may be sent with the batch). */
   readonly deferOk: Uint8Array;
+  /** A clone's own program, at its index. */
+  readonly nested: readonly (Program | null)[];
 }
 
-const MODIFIES = new Set<DpAction['type']>(['set', 'push_vlan', 'pop_vlan', 'push_mpls', 'pop_mpls']);
+const MODIFIES = new Set<DpAction['type']>(['set', 'push_vlan', 'pop_vlan', 'push_mpls', 'pop_mpls', 'tnl_push']);
 
 export function compileActions(actions: readonly DpAction[]): Program {
   const sets: (SetProgram | null)[] = [];
+  const nested: (Program | null)[] = actions.map((a) => (a.type === 'clone' ? compileActions(a.actions) : null));
   const deferOk = new Uint8Array(actions.length);
   let modifiedLater = false;
   for (let i = actions.length - 1; i >= 0; i--) {
@@ -40,10 +44,14 @@ export function compileActions(actions: readonly DpAction[]): Program {
         if (a.type === 'push_mpls' && a.ethertype !== 0x8847 && a.ethertype !== 0x8848) throw new DpifError(`push_mpls ethertype 0x${a.ethertype.toString(16)} is not MPLS`);
         sets.push(null);
         break;
+      case 'tnl_push':
+        if (a.header.length < 38 || a.header.length > 128) throw new DpifError(`tnl_push header of ${a.header.length} bytes`);
+        sets.push(null);
+        break;
       default: sets.push(null);
     }
   }
-  return { actions, sets, deferOk };
+  return { actions, sets, deferOk, nested };
 }
 
 /** What execution needs from the datapath: ports, meters, the slow path, frame room. */
@@ -59,6 +67,10 @@ export interface ExecEnv {
   readonly tail: { at: number };
   /** Packets dropped for want of room to push a header. */
   noRoom: number;
+  /** Runs `prog` on a copy of frame i (a clone). */
+  clone(prog: Program, batch: FrameBatch, i: number, now: number): void;
+  /** Decapsulates frame i for tunnel port `port` and queues it to go through the datapath again (or drops it). */
+  tnlPop(port: number, batch: FrameBatch, i: number): void;
 }
 
 const savedLen = new Uint32Array(65536);
@@ -125,6 +137,28 @@ export function execute(env: ExecEnv, batch: FrameBatch, prog: Program, idx: Uin
       }
       case 'trunc':
         cut = act.maxLen;
+        break;
+      case 'tnl_push': {
+        let m = 0;
+        for (let k = 0; k < n; k++) {
+          const i = idx[k]!;
+          if (!makeRoom(batch, i, act.header.length, env.floor, env.tail)) { env.noRoom++; continue; }
+          pushTunnelHeader(batch.buf, batch.off[i]!, batch.len[i]!, act.header);
+          batch.off[i] = batch.off[i]! - act.header.length;
+          batch.len[i] = batch.len[i]! + act.header.length;
+          idx[m++] = i;
+        }
+        n = m;
+        break;
+      }
+      case 'clone': {
+        const sub = prog.nested[a]!;
+        for (let k = 0; k < n; k++) env.clone(sub, batch, idx[k]!, now);
+        break;
+      }
+      case 'tnl_pop':
+        for (let k = 0; k < n; k++) env.tnlPop(act.port, batch, idx[k]!);
+        n = 0;
         break;
     }
   }

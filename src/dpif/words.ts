@@ -19,14 +19,16 @@ export const K = {
   mplsLabel: w('mpls_label'), mplsTc: w('mpls_tc'), mplsBos: w('mpls_bos'), mplsTtl: w('mpls_ttl'),
   tcpFlags: w('tcp_flags'), recircId: w('recirc_id'), dpHash: w('dp_hash'), pktMark: w('pkt_mark'),
   ctState: w('ct_state'), ctZone: w('ct_zone'), ctMark: w('ct_mark'),
+  tunId: w('tun_id'), tunSrc: w('tun_src'), tunDst: w('tun_dst'),
 } as const;
 
 /**
  * Words a datapath key can differ in: everything extraction fills (in_port
- * through the TCP flags). The exact-match cache compares these; pipeline
- * metadata (registers, tunnel, conntrack) stays zero in the datapath.
+ * through the TCP flags) and the tunnel metadata a tnl_pop sets (tun_id,
+ * tun_src, tun_dst). The exact-match cache compares these; other pipeline
+ * metadata (registers, conntrack) stays zero in the datapath.
  */
-export const DP_KEY_WORDS = K.tcpFlags + 1;
+export const DP_KEY_WORDS = Math.max(K.tcpFlags, K.tunId + 1, K.tunSrc, K.tunDst) + 1;
 
 export const hex2 = (v: number): string => v.toString(16).padStart(2, '0');
 

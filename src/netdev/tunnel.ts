@@ -118,9 +118,9 @@ export class TunnelNetdev extends EventEmitter<NetdevEvents> implements Netdev {
     return this.remoteIp ? { remote_ip: ip4Text(this.remoteIp) } : {};
   }
   getStats(): NetdevStats { return { ...this.stats }; }
-  /** Counts a packet encapsulated (tx) or decapsulated (rx) for this port. */
-  count(bytes: number, tx: boolean): void {
-    if (tx) { this.stats.tx_packets++; this.stats.tx_bytes += bytes; } else { this.stats.rx_packets++; this.stats.rx_bytes += bytes; }
+  /** Counts packets encapsulated (tx) or decapsulated (rx) for this port. */
+  count(bytes: number, tx: boolean, packets = 1): void {
+    if (tx) { this.stats.tx_packets += packets; this.stats.tx_bytes += bytes; } else { this.stats.rx_packets += packets; this.stats.rx_bytes += bytes; }
   }
   /** The datapath sends through the underlay, never to this device: it has none. */
   send(): boolean { return false; }

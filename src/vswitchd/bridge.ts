@@ -365,7 +365,7 @@ export class Switch {
       for (const t of this.tunnelPorts()) {
         const d = t.dev;
         if (d.kind === kind && d.remoteIp === ipSrc && d.key === key && d.dstPort === udpDst && (d.localIp === null || d.localIp === ipDst)) {
-          return { bridge: t.bridge, ofport: t.ofport, count: (bytes: number) => d.count(bytes, false) };
+          return { bridge: t.bridge, ofport: t.ofport, count: (bytes: number, packets = 1) => d.count(bytes, false, packets) };
         }
       }
       return undefined;
@@ -389,7 +389,7 @@ export class Switch {
     const macNum = (m: string): bigint => BigInt(`0x${m.replace(/:/g, '')}`);
     return {
       underlay: owner.ofproto, ethSrc: macNum(iface.netdev.getMac()), ethDst: macNum(mac), ipSrc: dev.localIp ?? route.src, ipDst: dev.remoteIp,
-      kind: dev.kind, keyPresent: dev.keyPresent, vni: dev.key, dstPort: dev.dstPort, count: (bytes) => dev.count(bytes, true),
+      kind: dev.kind, keyPresent: dev.keyPresent, vni: dev.key, dstPort: dev.dstPort, count: (bytes, packets = 1) => dev.count(bytes, true, packets),
     };
   }
 

@@ -3,6 +3,7 @@
 // meters, the way to the controllers, and the MAC learning table of NORMAL.
 // src/ofproto's Ofproto satisfies it structurally; src/xlate never imports it.
 
+import type { TunnelHeaderSpec, TunnelKind } from '../dpif/index.js';
 import type { Match, TextAction } from '../openflow/index.js';
 import type { MacLearning } from './mac-learning.js';
 import type { XlateMirror } from './mirror.js';
@@ -53,23 +54,14 @@ export interface XlatePort {
   odpPort?: number | undefined;
 }
 
-export type TunnelKind = 'vxlan' | 'geneve' | 'gre';
+export type { TunnelKind };
 
-/** Everything an encapsulation needs, resolved from the port's options and the host's routes. */
-export interface TunnelEncap {
-  readonly kind: TunnelKind;
-  /** GRE only: whether the header carries the key. */
-  readonly keyPresent: boolean;
+/** Everything an encapsulation needs, resolved from the port's options and the host's routes: the header's fields, and where it leaves. */
+export interface TunnelEncap extends TunnelHeaderSpec {
   /** The bridge whose local port owns the route to the remote end: the outer packet leaves through it. */
   readonly underlay: XlateBridge;
-  readonly ethSrc: bigint;
-  readonly ethDst: bigint;
-  readonly ipSrc: number;
-  readonly ipDst: number;
-  readonly vni: number;
-  readonly dstPort: number;
-  /** Counts what goes out of the tunnel port. */
-  count?(bytes: number): void;
+  /** Counts what goes out of the tunnel port (one packet unless said). */
+  count?(bytes: number, packets?: number): void;
 }
 
 /** The switch's tunnel endpoints, as a bridge's translation consults them. */
@@ -79,7 +71,7 @@ export interface XlateTunnels {
   /** The kind of tunnel IPv4 to ipDst of protocol nwProto (and UDP port udpDst) is for, or null: decapsulate instead of delivering it. */
   isEndpoint(ipDst: number, nwProto: number, udpDst: number): TunnelKind | null;
   /** The tunnel port a received packet belongs to, by its kind, outer addresses, key (VNI) and UDP port. */
-  portFor(kind: TunnelKind, ipSrc: number, ipDst: number, key: number, udpDst: number): { readonly bridge: XlateBridge; readonly ofport: number; count?(bytes: number): void } | undefined;
+  portFor(kind: TunnelKind, ipSrc: number, ipDst: number, key: number, udpDst: number): { readonly bridge: XlateBridge; readonly ofport: number; count?(bytes: number, packets?: number): void } | undefined;
 }
 
 export interface XlateBucket {

@@ -10,14 +10,13 @@
 // Packet-outs run through the plain translation (Pipeline).
 
 import {
-  DpifNetdev, FRAME_MAX, FrameBatch, HEADROOM, PmdPool, formatDpctlDumpFlows, formatDpctlShow, formatDpifDumpFlows, formatDpifShow, formatPmdStats, formatUpcallShow,
+  DpifNetdev, FRAME_MAX, FrameBatch, HEADROOM, PmdPool, tunnelHeader, formatDpctlDumpFlows, formatDpctlShow, formatDpifDumpFlows, formatDpifShow, formatPmdStats, formatUpcallShow,
   type DatapathView, type DpAction as DpifAction, type DpPortIo, type DpPortStats, type DumpableFlow, type UpcallResult,
 } from '../dpif/index.js';
 import { FLOW_WORDS, fieldSlot } from '../flow/index.js';
 import { vlogModule } from '../lib/vlog.js';
-import { OFPP, type TunnelEncap, type XlateBridge, type XlatePacketIn, type XlateRule, type XlateTunnels, type TunnelKind } from './bridge.js';
-import { decapsulate, encapsulate } from './tunnel.js';
-import { newKey, port32, set } from './key.js';
+import { OFPP, type XlateBridge, type XlatePacketIn, type XlateRule, type XlateTunnels, type TunnelKind } from './bridge.js';
+import { newKey, port32 } from './key.js';
 import { macTableOf } from './mac-learning.js';
 import type { DpAction } from './odp.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
@@ -50,24 +49,40 @@ interface PortRef {
   readonly netdev: DatapathNetdev;
 }
 
-/** What a userspace action's cookie stands for: a packet-in, a meter, or a tunnel's encapsulation or decapsulation. */
+/** What a userspace action's cookie (or a meter action's id) stands for: a packet-in, a meter, or a slow-path flow. */
 interface Handle {
   readonly bridge: XlateBridge;
   readonly pin?: Omit<XlatePacketIn, 'frame'>;
   readonly meter?: number;
-  readonly encap?: { readonly enc: TunnelEncap; readonly srcPort: number; readonly actions: readonly DpifAction[] };
-  readonly decap?: { readonly tunnels: XlateTunnels; readonly kind: TunnelKind };
   /** A PMD worker's flow whose actions need the main thread (meters): run here on each packet. */
   readonly slow?: readonly DpifAction[];
 }
 
-/** What a megaflow keeps for the revalidator: the rules it credits. */
+/** What a megaflow keeps for the revalidator: the rules it credits, and the tunnel ports whose counters it moves. */
 interface FlowRef {
   readonly bridge: XlateBridge;
   readonly rules: readonly XlateRule[];
+  readonly counters: ReadonlyArray<(bytes: number, packets: number) => void>;
   pushedPackets: number;
   pushedBytes: number;
 }
+
+/**
+ * A tunnel datapath port, shared by every tunnel port of one kind and UDP
+ * port (OVS's vxlan_sys_4789, genev_sys_6081, gre_sys): decapsulated packets
+ * enter by it, and their tunnel metadata tells which OpenFlow port they are for.
+ */
+interface TunnelDpPort {
+  readonly dpPort: number;
+  readonly kind: TunnelKind;
+  readonly udpPort: number;
+  /** The OpenFlow tunnel ports using it (bridge/ofport), with their bridges (which know the switch's tunnel endpoints). */
+  readonly users: Map<string, XlateBridge>;
+}
+
+const TUN_ID_WORD = fieldSlot('tun_id').word;
+const TUN_SRC_WORD = fieldSlot('tun_src').word;
+const TUN_DST_WORD = fieldSlot('tun_dst').word;
 
 /** Header fields a datapath set action may rewrite (the rest of a translation's flow changes are pipeline metadata). */
 const SETTABLE_FIELDS = [
@@ -96,13 +111,15 @@ function setOdpPort(bridge: XlateBridge, ofport: number, dpPort: number): void {
   if (p) p.odpPort = dpPort;
 }
 
-/** A packet from a tunnel port carries the tunnel it came by in the flow (tun_src, tun_dst, tun_id), for OpenFlow matches. */
-function setTunnelMetadata(flow: Uint32Array, netdev: DatapathNetdev): void {
-  if (netdev.type !== 'vxlan' && netdev.type !== 'geneve' && netdev.type !== 'gre') return;
-  const t = netdev as unknown as { remoteIp: number; localIp: number | null; key: number };
-  set(flow, 'tun_src', t.remoteIp);
-  set(flow, 'tun_dst', t.localIp ?? 0);
-  set(flow, 'tun_id', t.key);
+/** OVS's name for the datapath port of a kind of tunnel on a UDP port. */
+function tunnelDpName(kind: TunnelKind, udpPort: number): string {
+  return kind === 'gre' ? 'gre_sys' : `${kind === 'vxlan' ? 'vxlan' : 'genev'}_sys_${udpPort}`;
+}
+
+/** The tunnel options a tunnel netdev carries (its class is in netdev/, below this layer's view). */
+function tunnelOptions(netdev: DatapathNetdev): { kind: TunnelKind; dstPort: number } {
+  const t = netdev as unknown as { kind: TunnelKind; dstPort: number };
+  return { kind: t.kind, dstPort: t.kind === 'gre' ? 0 : t.dstPort };
 }
 
 export class DatapathPipeline extends Pipeline {
@@ -114,8 +131,9 @@ export class DatapathPipeline extends Pipeline {
   private readonly versions = new Map<XlateBridge, { tables: number; mac: number }>();
   /** Userspace-action cookies and meter ids in the datapath, each naming a bridge's packet-in or meter. */
   private readonly handles = new Map<number, Handle>();
-  /** Decapsulated packets waiting to enter the datapath on their tunnel port (after the batch that found them). */
-  private readonly decapQueue: Array<{ dpPort: number; frame: Uint8Array }> = [];
+  /** Shared tunnel datapath ports by `kind:udpPort`, and by datapath number. */
+  private readonly tunnelDps = new Map<string, TunnelDpPort>();
+  private readonly tunnelByDp = new Map<number, TunnelDpPort>();
   private nextHandle = 1;
   private readonly one = new FrameBatch(1, FRAME_MAX + 4 * HEADROOM);
   private readonly scratchKey = newKey();
@@ -168,11 +186,21 @@ export class DatapathPipeline extends Pipeline {
   portAdded(bridge: XlateBridge, ofport: number, netdev: DatapathNetdev): boolean {
     // A patch port has no datapath port: translation crosses the cable.
     if (netdev.type === 'patch') return true;
-    // A tunnel port is a datapath port that only receives (decapsulated packets); sending is encapsulation.
+    // A tunnel port shares its kind's datapath port, which only receives (decapsulated packets); sending is tnl_push.
     if (netdev.type === 'vxlan' || netdev.type === 'geneve' || netdev.type === 'gre') {
-      const dpPort = this.dp.addPort(netdev.name, netdev.type, { rx: () => 0, tx: () => undefined });
+      const { kind, dstPort } = tunnelOptions(netdev);
+      const name = `${kind}:${dstPort}`;
+      let t = this.tunnelDps.get(name);
+      if (!t) {
+        const dpPort = this.dp.addPort(tunnelDpName(kind, dstPort), kind, { rx: () => 0, tx: () => undefined });
+        this.dp.setTunnelPort(dpPort, kind);
+        t = { dpPort, kind, udpPort: dstPort, users: new Map() };
+        this.tunnelDps.set(name, t);
+        this.tunnelByDp.set(dpPort, t);
+      }
+      t.users.set(`${bridge.name}/${ofport}`, bridge);
+      const dpPort = t.dpPort;
       const ref: PortRef = { bridge, ofport, dpPort, netdev };
-      this.byDp.set(dpPort, ref);
       setOdpPort(bridge, ofport, dpPort);
       let m = this.byBridge.get(bridge);
       if (!m) this.byBridge.set(bridge, (m = new Map()));
@@ -235,7 +263,9 @@ export class DatapathPipeline extends Pipeline {
   private portsChanged(): void {
     this.changed();
     if (this.rxHandles.size > 0 && !this.pool) this.startPool();
-    this.pool?.setPorts([...this.dp.ports.values()].map((p) => ({ no: p.no, name: p.name, type: p.type, handle: this.rxHandles.get(p.no) ?? null })));
+    this.pool?.setPorts([...this.dp.ports.values()].map((p) => ({
+      no: p.no, name: p.name, type: p.type, handle: this.rxHandles.get(p.no) ?? null, tunnel: this.tunnelByDp.get(p.no)?.kind ?? null,
+    })));
   }
 
   private startPool(): void {
@@ -246,10 +276,7 @@ export class DatapathPipeline extends Pipeline {
       retranslate: (fullKey, ref) => this.forWorker(this.retranslate(fullKey, ref as FlowRef | undefined)),
       userspace: (cookie, frame, inPort) => this.userspace(cookie, frame, inPort),
       output: (port, frame) => this.relay(port, frame),
-      settled: () => {
-        this.sync();
-        this.drainDecap();
-      },
+      settled: () => this.sync(),
       warn: (message) => log.warn(message),
       restarted: () => this.coverage?.inc('pmd_restart'),
     });
@@ -333,6 +360,19 @@ export class DatapathPipeline extends Pipeline {
       this.byBridge.delete(bridge);
       this.versions.delete(bridge);
     }
+    const t = this.tunnelByDp.get(ref.dpPort);
+    if (t) {
+      // The shared tunnel port goes with its last user.
+      t.users.delete(`${bridge.name}/${ofport}`);
+      if (t.users.size === 0) {
+        this.tunnelDps.delete(`${t.kind}:${t.udpPort}`);
+        this.tunnelByDp.delete(t.dpPort);
+        this.dp.setTunnelPort(t.dpPort, null);
+        this.dp.delPort(t.dpPort);
+      }
+      this.portsChanged();
+      return;
+    }
     this.byDp.delete(ref.dpPort);
     this.dp.delPort(ref.dpPort);
     if (this.rxHandles.delete(ref.dpPort)) {
@@ -357,7 +397,6 @@ export class DatapathPipeline extends Pipeline {
     if (!b.push(frame, ref.dpPort)) return;
     this.sync();
     this.dp.processBatch(b, this.clock());
-    this.drainDecap();
   }
 
   private schedulePoll(busy: boolean): void {
@@ -368,7 +407,6 @@ export class DatapathPipeline extends Pipeline {
       let n = 0;
       try {
         n = this.dp.poll(this.clock());
-        this.drainDecap();
       } catch {
         // A failing device must not stop the loop; its counters show the loss.
       }
@@ -395,48 +433,72 @@ export class DatapathPipeline extends Pipeline {
     if (changed) this.changed();
   }
 
+  /**
+   * Where a packet entering by the datapath port in its key goes in: the
+   * port's bridge and OpenFlow number, or for a shared tunnel port the
+   * tunnel port its tunnel metadata (outer source and destination, key)
+   * names, with that port's receive counter.
+   */
+  private inputOf(key: Uint32Array): { bridge: XlateBridge; ofport: number; tunnel: boolean; count?: (bytes: number, packets: number) => void } | null {
+    const inPort = key[IN_PORT_WORD]!;
+    const t = this.tunnelByDp.get(inPort);
+    if (!t) {
+      const ref = this.byDp.get(inPort);
+      return ref ? { bridge: ref.bridge, ofport: ref.ofport, tunnel: false } : null;
+    }
+    let map: XlateTunnels | undefined;
+    for (const b of t.users.values()) if ((map = b.tunnels)) break;
+    const to = map?.portFor(t.kind, key[TUN_SRC_WORD]!, key[TUN_DST_WORD]!, key[TUN_ID_WORD + 1]!, t.udpPort);
+    if (!to) return null;
+    return { bridge: to.bridge, ofport: to.ofport, tunnel: true, ...(to.count ? { count: to.count } : {}) };
+  }
+
   private upcall(inPort: number, key: Uint32Array, frame: Uint8Array): UpcallResult | null {
-    const ref = this.byDp.get(inPort);
-    if (!ref) return null;
+    void inPort;
+    const input = this.inputOf(key);
+    if (!input) return null;
     const now = this.clock();
     this.stats.packets++;
     const flow = this.scratchKey;
     flow.set(key);
-    flow[IN_PORT_WORD] = port32(ref.ofport);
-    setTunnelMetadata(flow, ref.netdev);
+    flow[IN_PORT_WORD] = port32(input.ofport);
     let res: XlateResult;
     try {
       res = translate({
-        bridge: ref.bridge, mac: macTableOf(ref.bridge), flow, inPort: ref.ofport, trace: false, sideEffects: true,
+        bridge: input.bridge, mac: macTableOf(input.bridge), flow, inPort: input.ofport, trace: false, sideEffects: true,
         credit: { bytes: frame.length, now }, packet: frame,
       });
     } catch {
       this.stats.failed++;
       return null;
     }
-    return this.result(ref.bridge, res, true);
+    const r = this.result(input, res, true);
+    // The upcalled packet is not counted on its megaflow: its tunnel ports count it now.
+    for (const c of (r?.ref as FlowRef | undefined)?.counters ?? []) c(frame.length, 1);
+    return r;
   }
 
   private retranslate(fullKey: Uint32Array, old: FlowRef | undefined): UpcallResult | null {
-    const ref = this.byDp.get(fullKey[IN_PORT_WORD]!);
-    if (!ref) return null;
+    const input = this.inputOf(fullKey);
+    if (!input) return null;
     const flow = Uint32Array.from(fullKey);
-    flow[IN_PORT_WORD] = port32(ref.ofport);
-    setTunnelMetadata(flow, ref.netdev);
+    flow[IN_PORT_WORD] = port32(input.ofport);
     let res: XlateResult;
     try {
-      res = translate({ bridge: ref.bridge, mac: macTableOf(ref.bridge), flow, inPort: ref.ofport, trace: false, sideEffects: false, credit: null, packet: null });
+      res = translate({ bridge: input.bridge, mac: macTableOf(input.bridge), flow, inPort: input.ofport, trace: false, sideEffects: false, credit: null, packet: null });
     } catch {
       return null;
     }
-    const r = this.result(ref.bridge, res, false);
+    const r = this.result(input, res, false);
     // Statistics already pushed stay pushed: the flow keeps its counters across a re-translation.
     if (r && old && r.ref) Object.assign(r.ref as FlowRef, { pushedPackets: old.pushedPackets, pushedBytes: old.pushedBytes });
     return r;
   }
 
   /** A translation as the datapath wants it: its actions, mask and the rules to credit; null when it failed. */
-  private result(bridge: XlateBridge, res: XlateResult, upcall: boolean): UpcallResult | null {
+  private result(input: { bridge: XlateBridge; tunnel: boolean; count?: (bytes: number, packets: number) => void }, res: XlateResult,
+    upcall: boolean): UpcallResult | null {
+    const bridge = input.bridge;
     if (res.error) {
       if (upcall) {
         this.stats.failed++;
@@ -445,18 +507,23 @@ export class DatapathPipeline extends Pipeline {
       return null;
     }
     if (upcall && res.dp.length === 0) this.stats.dropped++;
-    const actions = this.toDatapath(bridge, res.dp, res.wc);
+    const counters: Array<(bytes: number, packets: number) => void> = input.count ? [input.count] : [];
+    const actions = this.toDatapath(bridge, res.dp, res.wc, counters);
     // Learn actions change the tables per packet: such flows stay in the slow path (OVS re-runs them from its xlate cache).
     const learns = res.rules.some((r) => r.actions.some((a) => a.type === 'learn'));
-    const ref: FlowRef = { bridge, rules: res.rules, pushedPackets: 0, pushedBytes: 0 };
-    return { actions, mask: res.wc, install: !learns && !res.noCache, ref };
+    const ref: FlowRef = { bridge, rules: res.rules, counters, pushedPackets: 0, pushedBytes: 0 };
+    const mask = res.wc;
+    // A decapsulated packet's tunnel metadata chose its OpenFlow port: the megaflow matches all of it.
+    if (input.tunnel) for (const w of [TUN_ID_WORD, TUN_ID_WORD + 1, TUN_SRC_WORD, TUN_DST_WORD]) mask[w] = 0xffffffff;
+    return { actions, mask, install: !learns && !res.noCache, ref };
   }
 
   /** xlate's actions (OpenFlow port numbers, whole-key sets) in the datapath's vocabulary. */
-  private toDatapath(bridge: XlateBridge, list: readonly DpAction[], wc: Uint32Array): DpifAction[] {
+  private toDatapath(bridge: XlateBridge, list: readonly DpAction[], wc: Uint32Array,
+    counters: Array<(bytes: number, packets: number) => void>): DpifAction[] {
     const out: DpifAction[] = [];
     const ports = this.byBridge.get(bridge);
-    for (const a of list) {
+    for (const [i, a] of list.entries()) {
       switch (a.type) {
         case 'set': {
           // A changed field is set whole (OVS's commit), unless the translation matched only part of it,
@@ -500,15 +567,23 @@ export class DatapathPipeline extends Pipeline {
           out.push(a);
           break;
         case 'tunnel_push': {
-          // The encapsulated copy's actions are the underlay bridge's; every bit of them is fixed (no megaflow of their own).
-          const nested = this.toDatapath(a.enc.underlay, a.actions, ALL_ONES);
-          const cookie = this.handle({ bridge, encap: { enc: a.enc, srcPort: a.srcPort, actions: nested } });
-          out.push({ type: 'userspace', pid: 0, cookie, userdata: `tnl_push(${a.enc.kind},key=${a.enc.vni})` });
+          // The header goes on, then the underlay bridge's actions (from its local port; every bit of them is fixed, no megaflow
+          // of their own) act on the encapsulated packet: on a copy, when more actions follow for the packet itself.
+          const t = this.tunnelDps.get(`${a.enc.kind}:${a.enc.kind === 'gre' ? 0 : a.enc.dstPort}`);
+          const local = this.byBridge.get(a.enc.underlay)?.get(OFPP.LOCAL);
+          if (!t || !local) break;
+          if (a.enc.count) counters.push(a.enc.count);
+          const push: DpifAction = { type: 'tnl_push', tnlPort: t.dpPort, outPort: local.dpPort, kind: a.enc.kind, header: tunnelHeader(a.enc) };
+          const after = this.toDatapath(a.enc.underlay, a.actions, ALL_ONES, counters);
+          if (i === list.length - 1) out.push(push, ...after);
+          else out.push({ type: 'clone', actions: [push, ...after] });
           break;
         }
-        case 'tunnel_pop':
-          out.push({ type: 'userspace', pid: 0, cookie: this.handle({ bridge, decap: { tunnels: a.tunnels, kind: a.kind } }), userdata: `tnl_pop(${a.kind})` });
+        case 'tunnel_pop': {
+          const t = this.tunnelDps.get(`${a.kind}:${a.udpDst}`);
+          if (t) out.push({ type: 'tnl_pop', port: t.dpPort });
           return out;
+        }
       }
     }
     return out;
@@ -528,32 +603,7 @@ export class DatapathPipeline extends Pipeline {
     } else if (h.pin) {
       h.bridge.connmgr.sendPacketIn({ ...h.pin, frame: frame.slice() });
       this.stats.packetIns++;
-    } else if (h.encap) {
-      const local = this.byBridge.get(h.encap.enc.underlay)?.get(OFPP.LOCAL);
-      if (!local) return;
-      h.encap.enc.count?.(frame.length);
-      this.dp.executePacket(encapsulate(h.encap.enc, h.encap.srcPort, frame), local.dpPort, h.encap.actions, this.clock());
-    } else if (h.decap) {
-      const d = decapsulate(frame, h.decap.kind);
-      const to = d && h.decap.tunnels.portFor(h.decap.kind, d.ipSrc, d.ipDst, d.key, d.udpDst);
-      const ref = to ? this.byBridge.get(to.bridge)?.get(to.ofport) : undefined;
-      if (!d || !to || !ref) return;
-      to.count?.(d.inner.length);
-      if (this.decapQueue.length < 1024) this.decapQueue.push({ dpPort: ref.dpPort, frame: d.inner.slice() });
     }
-  }
-
-  /** Lets decapsulated packets in on their tunnel ports (a tunnel inside a tunnel gives up after a few rounds). */
-  private drainDecap(): void {
-    for (let round = 0; round < 4 && this.decapQueue.length; round++) {
-      for (const { dpPort, frame } of this.decapQueue.splice(0)) {
-        const b = this.one;
-        b.clear();
-        if (!b.push(frame, dpPort)) continue;
-        this.dp.processBatch(b, this.clock());
-      }
-    }
-    this.decapQueue.length = 0;
   }
 
   private meter(id: number, bytes: number, now: number): boolean {
@@ -581,6 +631,7 @@ export class DatapathPipeline extends Pipeline {
       if (dp <= 0) continue;
       ref.pushedPackets = f.packets;
       ref.pushedBytes = f.bytes;
+      for (const c of ref.counters) c(db, dp);
       for (const r of ref.rules) {
         r.packets += dp;
         r.bytes += db;
@@ -593,7 +644,7 @@ export class DatapathPipeline extends Pipeline {
     }
   }
 
-  /** Adds the handles `actions` use to `live`, and those of the actions those handles run (slow paths, tunnels). */
+  /** Adds the handles `actions` use to `live`, and those of the actions those handles run (slow paths, clones). */
   private markLive(actions: readonly DpifAction[], live: Set<number>): void {
     for (const a of actions) {
       const id = a.type === 'userspace' ? a.cookie : a.type === 'meter' ? a.id : null;
@@ -601,8 +652,8 @@ export class DatapathPipeline extends Pipeline {
       live.add(id);
       const h = this.handles.get(id);
       if (h?.slow) this.markLive(h.slow, live);
-      if (h?.encap) this.markLive(h.encap.actions, live);
     }
+    for (const a of actions) if (a.type === 'clone') this.markLive(a.actions, live);
   }
 
   /** Deletes every datapath flow (after crediting the rules with what they forwarded). */
@@ -634,7 +685,7 @@ export class DatapathPipeline extends Pipeline {
 
   async dumpFlows(verbose: boolean, bridge?: XlateBridge): Promise<string> {
     const threads = await this.threadFlows();
-    const opts = { verbose, names: this.names(), now: this.clock() };
+    const opts = { verbose, names: this.names(), now: this.clock(), tunnels: new Map([...this.tunnelByDp].map(([no, t]) => [no, t.kind])) };
     if (!bridge) return formatDpctlDumpFlows(threads, opts);
     const mine = threads.flatMap((t) => t.flows).filter((f) => this.byDp.get(f.fullKey[IN_PORT_WORD]!)?.bridge === bridge);
     return formatDpifDumpFlows(mine, opts);

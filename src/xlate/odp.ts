@@ -25,7 +25,7 @@ export type DpAction =
   /** A copy of the packet, VXLAN-encapsulated, then `actions` (the underlay bridge's, from its local port); the packet itself is unchanged. */
   | { readonly type: 'tunnel_push'; readonly enc: TunnelEncap; readonly srcPort: number; readonly actions: readonly DpAction[] }
   /** The packet is VXLAN for one of the switch's tunnel ports: decapsulate it and let it in there. */
-  | { readonly type: 'tunnel_pop'; readonly tunnels: XlateTunnels; readonly kind: TunnelKind }
+  | { readonly type: 'tunnel_pop'; readonly tunnels: XlateTunnels; readonly kind: TunnelKind; readonly udpDst: number }
   /** Remove the outermost VLAN header. */
   | { readonly type: 'pop_vlan' }
   /** Insert a VLAN header after the Ethernet addresses; `tci` has the CFI bit set (it is cleared on the wire). */

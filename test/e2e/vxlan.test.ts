@@ -71,6 +71,25 @@ function scenario(kind: typeof KINDS[number], impls: readonly [E2eImpl, E2eImpl]
       const tcp = await topo.tcp(h1, h2, 1);
       assert.ok(tcp.bytes > 1_000_000, `only ${tcp.bytes} bytes went through the tunnel`);
     });
+
+    // The datapath does the tunnelling itself, and says so as OVS does: tnl_push with the header, tnl_pop, and
+    // megaflows of decapsulated packets that match their tunnel metadata. With both implementations in the run,
+    // the texts must be the same once addresses, MACs and port numbers are set aside.
+    test('dpctl/dump-flows shows tnl_push, tnl_pop and tunnel() as Open vSwitch prints them', { skip: impls.every((i) => i === 'linux') }, async () => {
+      const shapes = new Map<string, Set<string>>();
+      for (const sw of sws) {
+        const out = (await sw.stack!.appctl(['dpctl/dump-flows'])).stdout;
+        const found = new Set<string>();
+        for (const m of out.matchAll(/tnl_push\(tnl_port\(\d+\),header\(.*?\),out_port\(\d+\)\)|tnl_pop\(\d+\)|^tunnel\((?:[^()]|\([^()]*\))*\)/gm)) {
+          found.add(m[0].replace(/\b[0-9a-f]{2}(:[0-9a-f]{2}){5}\b/g, 'MAC').replace(/\b\d+\.\d+\.\d+\.\d+\b/g, 'IP').replace(/\((\d+)\)/g, '(N)'));
+        }
+        const kinds = [...found].map((x) => x.slice(0, 8)).sort();
+        assert.ok(kinds.some((k) => k.startsWith('tnl_push')) && kinds.some((k) => k.startsWith('tnl_pop')) && kinds.some((k) => k.startsWith('tunnel(')),
+          `${sw.impl}: no tnl_push/tnl_pop/tunnel() in\n${out}`);
+        shapes.set(sw.impl, found);
+      }
+      if (shapes.size === 2) assert.deepEqual([...shapes.get('tsw')!].sort(), [...shapes.get('ovs')!].sort());
+    });
   });
 }
 
