@@ -18,9 +18,11 @@ export function currentInPort(ctx: XlateContext): number {
   return port16(getNum(ctx.key, 'in_port'));
 }
 
-/** Ports in the order flooding visits them: by number, LOCAL last. */
+/** Ports in the order flooding visits them: LOCAL first, then by number. */
 export function portsInOrder(ctx: XlateContext): number[] {
-  return [...ctx.bridge.ports.keys()].sort((a, b) => a - b);
+  // OVS floods in the order its bundles were made: the bridge's local port first (it comes with the bridge), then
+  // the others as they were added, which tsw approximates by port number.
+  return [...ctx.bridge.ports.keys()].sort((a, b) => (a === OFPP.LOCAL ? -1 : b === OFPP.LOCAL ? 1 : a - b));
 }
 
 /** OUTPUT to a port number, reserved ones included (xlate_output_action). */
@@ -52,16 +54,13 @@ export function composeOutput(ctx: XlateContext, port: number, truncate: number)
     ctx.report('detail', 'OFPPC_NO_FWD set, skipping output');
     return;
   }
-  if (p.config & PORT_CONFIG.PORT_DOWN) {
-    ctx.report('detail', 'OFPPC_PORT_DOWN set, skipping output');
-    return;
-  }
+  // OFPPC_PORT_DOWN does not stop output here (as in OVS): a port that is down drops what it is given.
   if (p.patchPeer) {
     patchOutput(ctx, p.patchPeer());
     return;
   }
   if (p.tunnel) {
-    tunnelOutput(ctx, p.tunnel());
+    tunnelOutput(ctx, p.tunnel(), p.odpPort);
     return;
   }
   if (port === OFPP.LOCAL && tunnelReceive(ctx, ctx.bridge.tunnels)) return;

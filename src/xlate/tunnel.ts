@@ -8,7 +8,7 @@
 // the tunnel's datapath port, where its metadata names its tunnel port.
 // The header codec itself is the datapath's (src/dpif/tunnel-header.ts).
 
-import { parseTunnelFrame, pushTunnelHeader, tunnelHeader, type TunnelMetadata } from '../dpif/index.js';
+import { formatTunnelHeader, parseTunnelFrame, pushTunnelHeader, tunnelHeader, type TunnelMetadata } from '../dpif/index.js';
 import { OFPP, type TunnelEncap, type TunnelKind, type XlateTunnels } from './bridge.js';
 import type { XlateContext } from './context.js';
 import { commit } from './odp.js';
@@ -65,7 +65,7 @@ export function decapsulate(f: Uint8Array, kind: TunnelKind = 'vxlan'): Decapsul
  * from its local port (whose actions, usually an output on the physical
  * port, the datapath runs on the copy).
  */
-export function tunnelOutput(ctx: XlateContext, encOrWhy: TunnelEncap | string): void {
+export function tunnelOutput(ctx: XlateContext, encOrWhy: TunnelEncap | string, tnlPort?: number): void {
   if (typeof encOrWhy === 'string') {
     ctx.report('warn', `native tunnel output not ready: ${encOrWhy}`);
     ctx.noCache = true;
@@ -97,7 +97,9 @@ export function tunnelOutput(ctx: XlateContext, encOrWhy: TunnelEncap | string):
   }
   if (res.noCache) ctx.noCache = true;
   for (const n of res.trace) ctx.trace?.push(n);
-  const text = `tnl_push(header(${enc.kind}(${enc.kind === 'gre' ? 'key' : 'vni'}=0x${enc.vni.toString(16)})),out_port(${res.odp.length ? res.odp.join(',') : 'drop'}))`;
+  // As dpctl prints it: the datapath's tunnel port and the underlay's local port where the datapath has them, then what the underlay does.
+  const local = enc.underlay.ports.get(OFPP.LOCAL)?.odpPort ?? OFPP.LOCAL;
+  const text = `tnl_push(tnl_port(${tnlPort ?? 0}),${formatTunnelHeader(tunnelHeader(enc), enc.kind)},out_port(${local}))${res.odp.length ? `,${res.odp.join(',')}` : ''}`;
   ctx.emit({ type: 'tunnel_push', enc, srcPort, actions: res.dp }, text);
 }
 

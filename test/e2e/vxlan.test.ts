@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { e2eImpls, implMissing, startSwitch, type E2eImpl, type Switch } from './switches.js';
 import { sweepLeftovers, Topology, topologyMissing, type Host } from './topology.js';
+import { splitTopLevel } from '../../src/openflow/index.js';
 
 // The kernel here has no geneve or gretap netdevs, so the Linux rows do VXLAN only.
 const KINDS = ['vxlan', 'geneve', 'gre'] as const;
@@ -89,6 +90,19 @@ function scenario(kind: typeof KINDS[number], impls: readonly [E2eImpl, E2eImpl]
         shapes.set(sw.impl, found);
       }
       if (shapes.size === 2) assert.deepEqual([...shapes.get('tsw')!].sort(), [...shapes.get('ovs')!].sort());
+    });
+
+    test('ofproto/trace of a broadcast from the host ends in the same datapath actions on both switches', { skip: impls.every((i) => i === 'linux') }, async () => {
+      const lines = new Map<string, string>();
+      for (const [i, sw] of sws.entries()) {
+        const r = await sw.stack!.appctl(['ofproto/trace', 'br0', `in_port=${hosts[i]!.port},dl_src=${hosts[i]!.mac},dl_dst=ff:ff:ff:ff:ff:ff,dl_type=0x0806`]);
+        const line = /^Datapath actions: (.*)$/m.exec(r.stdout)?.[1];
+        assert.ok(line, `${sw.impl}: no datapath actions in\n${r.stdout}${r.stderr}`);
+        assert.match(line, /tnl_push\(tnl_port\(\d+\),header\(/, `${sw.impl}: ${line}`);
+        // (Outputs in flooding order, which is hash order in OVS for ports added together: compared as a set.)
+        lines.set(sw.impl, splitTopLevel(line).sort().join(',').replace(/\b[0-9a-f]{2}(:[0-9a-f]{2}){5}\b/g, 'MAC').replace(/\b\d+\.\d+\.\d+\.\d+\b/g, 'IP').replace(/\b\d+\b/g, 'N'));
+      }
+      if (lines.size === 2) assert.equal(lines.get('tsw'), lines.get('ovs'));
     });
   });
 }
