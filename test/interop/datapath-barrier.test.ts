@@ -214,4 +214,18 @@ describe('tsw with PMD workers on kernel ports: a barrier reply means the worker
       assert.match(flows, /^flow-dump from pmd on cpu core: \d+\n/, flows);
       assert.match(flows, /in_port\(\d+\),.*eth_type\(0x88b5\).*actions:\d+$/m, flows);
     });
+
+    test('other_config:pmd-cpu-mask sets how many PMD workers there are, and forwarding goes on', async () => {
+      okOutput(await s.vsctl(['set', 'Open_vSwitch', '.', 'other_config:pmd-cpu-mask=0x6']), 'set pmd-cpu-mask');
+      let pmd = '';
+      for (let tries = 0; tries < 50 && !/core_id 2:/.test(pmd); tries++) {
+        await new Promise((r) => setTimeout(r, 100));
+        pmd = okOutput(await s.appctl(['dpif-netdev/pmd-stats-show']), 'pmd-stats-show');
+      }
+      assert.deepEqual([...pmd.matchAll(/^pmd thread numa_id 0 core_id (\d+):$/gm)].map((m) => m[1]), ['1', '2'], pmd);
+      let seen = 0;
+      for (let i = 0; i < 20 && !seen; i++) seen = await through(100_000 + i, 200);
+      assert.ok(seen === 2 || seen === 3, 'a frame gets through with two workers');
+      okOutput(await s.vsctl(['remove', 'Open_vSwitch', '.', 'other_config', 'pmd-cpu-mask']), 'remove pmd-cpu-mask');
+    });
   });

@@ -159,3 +159,13 @@ test('a worker that dies is restarted and counted, and forwarding resumes', opts
   assert.ok(got.length > 0, 'the restarted worker forwards');
   assert.ok(warnings.some((w) => /pmd0 exited with code 1; restarting it \(restart 1\)/.test(w)), warnings.join('\n'));
 });
+
+test('pmd-cpu-mask: one worker per set bit; absent, malformed or zero means the default', async () => {
+  const { pmdWorkersOf } = await import('../../src/vswitchd/bridge.js');
+  assert.equal(pmdWorkersOf('0x6'), 2);
+  assert.equal(pmdWorkersOf('f0'), 4);
+  assert.equal(pmdWorkersOf('0X1'), 1);
+  assert.equal(pmdWorkersOf(undefined), null);
+  assert.equal(pmdWorkersOf('0'), null);
+  assert.equal(pmdWorkersOf('zz'), null);
+});
