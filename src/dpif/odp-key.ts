@@ -216,7 +216,8 @@ export function formatOdpKey(key: Uint32Array, mask: Uint32Array, verbose = fals
  * when it is not 0 (as for every VXLAN and Geneve tunnel, and keyed GRE).
  */
 function formatTunnel(key: Uint32Array, mask: Uint32Array, kind: string | undefined): string {
-  if (!(mask[K.tunId]! | mask[K.tunId + 1]! | mask[K.tunSrc]! | mask[K.tunDst]!)) return '';
+  // Only a packet that came out of a tunnel has tunnel metadata (a flow matching zeros there has none, as in OVS's key).
+  if (!(mask[K.tunId]! | mask[K.tunId + 1]! | mask[K.tunSrc]! | mask[K.tunDst]!) || !(key[K.tunSrc]! | key[K.tunDst]!)) return '';
   const id = (BigInt(key[K.tunId]!) << 32n) | BigInt(key[K.tunId + 1]!);
   const parts: string[] = [];
   if (mask[K.tunId] || mask[K.tunId + 1]) parts.push(`tun_id=0x${id.toString(16)}`);

@@ -30,14 +30,19 @@ export const ip4Text = (v: number): string => `${v >>> 24}.${(v >>> 16) & 0xff}.
 
 let nextMac = 0;
 
+/** A key option: a number, or taken from (out) / given to (in) the flow's tun_id. */
+export type TunnelKey = number | 'flow';
+
 export class TunnelNetdev extends EventEmitter<NetdevEvents> implements Netdev {
-  /** options:remote_ip (fixed endpoints only; OVS's remote_ip=flow is not supported). */
-  remoteIp = 0;
-  /** options:local_ip, or null: the source address of the route to remote_ip. */
-  localIp: number | null = null;
-  /** The VNI or GRE key (options:key, 0 by default). */
-  key = 0;
-  /** Whether options:key was given (a GRE header carries a key only then, as in OVS). */
+  /** options:remote_ip: the far end, or 'flow' (the flow's tun_dst says, per packet). */
+  remoteIp: number | 'flow' = 0;
+  /** options:local_ip, 'flow' (the flow's tun_src), or null: the source address of the route to the far end. */
+  localIp: number | 'flow' | null = null;
+  /** The key received packets must carry (options:in_key or key, 0 by default); 'flow' takes any, into tun_id. */
+  inKey: TunnelKey = 0;
+  /** The key sent (options:out_key or key, 0 by default); 'flow' sends the flow's tun_id. */
+  outKey: TunnelKey = 0;
+  /** Whether a key option was given (a GRE header carries a key only then, as in OVS). */
   keyPresent = false;
   /** UDP destination port (vxlan, geneve); 0 for gre. */
   dstPort: number;
@@ -62,23 +67,26 @@ export class TunnelNetdev extends EventEmitter<NetdevEvents> implements Netdev {
   setConfig(options: NetdevOptions): void {
     const remote = options.get('remote_ip');
     if (remote === undefined) throw new NetdevError('EINVAL', `${this.name}: ${this.type} type requires valid 'remote_ip' argument`);
-    const remoteIp = parseIp4(remote);
-    if (remoteIp === null) throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} 'remote_ip' ${remote} (an IPv4 address; flow-based tunnels are not supported)`);
-    let localIp: number | null = null;
+    const remoteIp = remote === 'flow' ? 'flow' : parseIp4(remote);
+    if (remoteIp === null) throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} 'remote_ip' ${remote} (an IPv4 address or flow)`);
+    let localIp: number | 'flow' | null = null;
     const local = options.get('local_ip');
     if (local !== undefined) {
-      localIp = parseIp4(local);
-      if (localIp === null) throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} 'local_ip' ${local}`);
+      localIp = local === 'flow' ? 'flow' : parseIp4(local);
+      if (localIp === null) throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} 'local_ip' ${local} (an IPv4 address or flow)`);
     }
-    let key = 0;
-    const k = options.get('key') ?? options.get('in_key') ?? options.get('out_key');
-    if (k !== undefined) {
+    const keyOf = (name: string, text: string | undefined): TunnelKey => {
+      if (text === undefined) return 0;
+      if (text === 'flow') return 'flow';
       const max = this.kind === 'gre' ? 0xffffffff : 0xffffff;
-      if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(k) || Number(k) > max) {
-        throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} key ${k} (${this.kind === 'gre' ? 'a 32-bit key' : 'a VNI of at most 24 bits'}; key=flow is not supported)`);
+      if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(text) || Number(text) > max) {
+        throw new NetdevError('EINVAL', `${this.name}: bad ${this.type} ${name} ${text} (${this.kind === 'gre' ? 'a 32-bit key' : 'a VNI of at most 24 bits'}, or flow)`);
       }
-      key = Number(k);
-    }
+      return Number(text);
+    };
+    const both = options.get('key');
+    const inKey = keyOf(options.has('in_key') ? 'in_key' : 'key', options.get('in_key') ?? both);
+    const outKey = keyOf(options.has('out_key') ? 'out_key' : 'key', options.get('out_key') ?? both);
     let dstPort = this.kind === 'gre' ? 0 : this.kind === 'geneve' ? GENEVE_PORT : VXLAN_PORT;
     const dp = options.get('dst_port');
     if (dp !== undefined && this.kind === 'gre') throw new NetdevError('EINVAL', `${this.name}: gre type has no 'dst_port' option`);
@@ -91,9 +99,10 @@ export class TunnelNetdev extends EventEmitter<NetdevEvents> implements Netdev {
         throw new NetdevError('EINVAL', `${this.name}: ${this.type} type has no '${name}' option`);
       }
     }
-    const keyPresent = k !== undefined;
-    if (remoteIp !== this.remoteIp || localIp !== this.localIp || key !== this.key || dstPort !== this.dstPort || keyPresent !== this.keyPresent) {
-      Object.assign(this, { remoteIp, localIp, key, dstPort, keyPresent });
+    const keyPresent = both !== undefined || options.has('in_key') || options.has('out_key');
+    if (remoteIp !== this.remoteIp || localIp !== this.localIp || inKey !== this.inKey || outKey !== this.outKey || dstPort !== this.dstPort
+      || keyPresent !== this.keyPresent) {
+      Object.assign(this, { remoteIp, localIp, inKey, outKey, dstPort, keyPresent });
       this.seq++;
       this.emit('change');
     }
@@ -115,6 +124,7 @@ export class TunnelNetdev extends EventEmitter<NetdevEvents> implements Netdev {
   getIfindex(): number | null { return null; }
   getLinkSpeed(): { bps: number; fullDuplex: boolean } | null { return null; }
   getStatus(): Record<string, string> {
+    if (this.remoteIp === 'flow') return { remote_ip: 'flow' };
     return this.remoteIp ? { remote_ip: ip4Text(this.remoteIp) } : {};
   }
   getStats(): NetdevStats { return { ...this.stats }; }

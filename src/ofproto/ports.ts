@@ -4,7 +4,7 @@
 
 import type { Netdev } from '../netdev/index.js';
 import { OFPPDPT_ETHERNET, type Port, type PortStats } from '../openflow/index.js';
-import type { PortVlan, TunnelEncap, XlateBridge } from '../xlate/index.js';
+import type { PortVlan, TunnelEncap, TunnelFlow, XlateBridge } from '../xlate/index.js';
 import { nowMs } from './rule.js';
 
 /** OFPPC_* (port config) bits. */
@@ -31,7 +31,7 @@ export class OfPort {
   /** For a patch port: its peer's bridge and port, looked up when a packet crosses (the peer may come and go). */
   patchPeer: (() => { readonly bridge: XlateBridge; readonly ofport: number } | undefined) | undefined;
   /** For a tunnel port: its encapsulation as the host's routes resolve it now, or why it cannot be sent yet. */
-  tunnel: (() => TunnelEncap | string) | undefined;
+  tunnel: ((flow: TunnelFlow) => TunnelEncap | string) | undefined;
   /** The port's datapath number, once the datapath has the port. */
   odpPort: number | undefined;
   readonly created = nowMs();

@@ -48,8 +48,8 @@ export interface XlatePort {
   readonly vlan?: PortVlan | undefined;
   /** A patch port: where its cable ends (the peer's bridge and port), or undefined while the peer does not exist. */
   readonly patchPeer?: (() => { readonly bridge: XlateBridge; readonly ofport: number } | undefined) | undefined;
-  /** A tunnel port: how to encapsulate now (route and next hop resolved), or why it cannot yet. */
-  readonly tunnel?: (() => TunnelEncap | string) | undefined;
+  /** A tunnel port: how to encapsulate this flow now (route and next hop resolved), or why it cannot yet. */
+  readonly tunnel?: ((flow: TunnelFlow) => TunnelEncap | string) | undefined;
   /** The port's number in the datapath (ofproto/trace prints datapath actions with it), when a datapath has the port. */
   odpPort?: number | undefined;
 }
@@ -57,9 +57,18 @@ export interface XlatePort {
 export type { TunnelKind };
 
 /** Everything an encapsulation needs, resolved from the port's options and the host's routes: the header's fields, and where it leaves. */
+/** The flow's tunnel metadata, for tunnel options set to flow (remote_ip, local_ip, out_key). */
+export interface TunnelFlow {
+  readonly tunId: number;
+  readonly tunSrc: number;
+  readonly tunDst: number;
+}
+
 export interface TunnelEncap extends TunnelHeaderSpec {
   /** The bridge whose local port owns the route to the remote end: the outer packet leaves through it. */
   readonly underlay: XlateBridge;
+  /** The flow fields the encapsulation took (tun_dst, tun_src, tun_id): the megaflow must match them. */
+  readonly flowFields?: readonly string[];
   /** Counts what goes out of the tunnel port (one packet unless said). */
   count?(bytes: number, packets?: number): void;
 }

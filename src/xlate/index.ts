@@ -2,7 +2,7 @@
 // OpenFlow tables (OVS's ofproto-dpif-xlate), NORMAL's MAC learning, and
 // ofproto/trace.
 export {
-  OFPP, PORT_CONFIG, type PacketInReason, type TunnelEncap, type TunnelKind, type XlateTunnels, type XlateBridge, type XlateBucket, type XlateConnmgr, type XlateGroup, type XlateGroups,
+  OFPP, PORT_CONFIG, type PacketInReason, type TunnelEncap, type TunnelFlow, type TunnelKind, type XlateTunnels, type XlateBridge, type XlateBucket, type XlateConnmgr, type XlateGroup, type XlateGroups,
   type XlateMeters, type XlateNetdev, type XlatePacketIn, type XlatePort, type XlateRule, type XlateTable,
 } from './bridge.js';
 export { MacLearning, MAC_DEFAULT_IDLE_TIME, MAC_DEFAULT_MAX, macTableOf, type MacLearningOptions } from './mac-learning.js';

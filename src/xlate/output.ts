@@ -60,7 +60,7 @@ export function composeOutput(ctx: XlateContext, port: number, truncate: number)
     return;
   }
   if (p.tunnel) {
-    tunnelOutput(ctx, p.tunnel(), p.odpPort);
+    tunnelOutput(ctx, p.tunnel({ tunId: getNum(ctx.key, 'tun_id') >>> 0, tunSrc: getNum(ctx.key, 'tun_src'), tunDst: getNum(ctx.key, 'tun_dst') }), p.odpPort);
     return;
   }
   if (port === OFPP.LOCAL && tunnelReceive(ctx, ctx.bridge.tunnels)) return;

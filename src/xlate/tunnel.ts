@@ -72,6 +72,8 @@ export function tunnelOutput(ctx: XlateContext, encOrWhy: TunnelEncap | string, 
     return;
   }
   const enc = encOrWhy;
+  // Options set to flow made the encapsulation depend on the flow's tunnel metadata.
+  for (const f of enc.flowFields ?? []) mark(ctx.wc, f);
   commit(ctx);
   const srcPort = sourcePort(ctx.key);
   const outer = newKey();

@@ -111,12 +111,22 @@ describe('vxlan port options', () => {
   it('takes remote_ip, local_ip, key and dst_port', () => {
     const t = new TunnelNetdev('vx0', 'vxlan');
     t.setConfig(opts({ remote_ip: '10.0.0.2', local_ip: '10.0.0.1', key: '0x10', dst_port: '8472' }));
-    assert.deepEqual([t.remoteIp, t.localIp, t.key, t.dstPort], [parseIp4('10.0.0.2'), parseIp4('10.0.0.1'), 16, 8472]);
+    assert.deepEqual([t.remoteIp, t.localIp, t.inKey, t.outKey, t.dstPort], [parseIp4('10.0.0.2'), parseIp4('10.0.0.1'), 16, 16, 8472]);
+  });
+
+  it('takes flow for remote_ip, local_ip and the keys (in_key and out_key apart from key)', () => {
+    const t = new TunnelNetdev('vx0', 'vxlan');
+    t.setConfig(opts({ remote_ip: 'flow', local_ip: 'flow', key: 'flow' }));
+    assert.deepEqual([t.remoteIp, t.localIp, t.inKey, t.outKey, t.keyPresent], ['flow', 'flow', 'flow', 'flow', true]);
+    t.setConfig(opts({ remote_ip: '10.0.0.2', in_key: 'flow', out_key: '7' }));
+    assert.deepEqual([t.inKey, t.outKey], ['flow', 7]);
+    assert.deepEqual(t.getStatus(), { remote_ip: '10.0.0.2' });
   });
 
   it('says what is wrong with bad options', () => {
     assert.equal(err({}), "vx0: vxlan type requires valid 'remote_ip' argument");
-    assert.match(err({ remote_ip: 'flow' }), /flow-based tunnels are not supported/);
+    assert.match(err({ remote_ip: 'somewhere' }), /bad vxlan 'remote_ip' somewhere \(an IPv4 address or flow\)/);
+    assert.match(err({ remote_ip: '10.0.0.2', in_key: 'x' }), /bad vxlan in_key x/);
     assert.match(err({ remote_ip: '10.0.0.2', key: '16777216' }), /VNI of at most 24 bits/);
     assert.match(err({ remote_ip: '10.0.0.2', dst_port: '0' }), /bad vxlan dst_port 0/);
     assert.match(err({ remote_ip: '10.0.0.2', tos: 'inherit' }), /has no 'tos' option/);
