@@ -1,6 +1,6 @@
 // npm start: the appliance stack on a fresh database under ./var, in the
-// foreground: tsw-dbserver, then tsw-vswitchd on it (ports of type dummy and
-// internal work everywhere; real NICs come with the data path).
+// foreground: tsw-dbserver, then tsw-vswitchd on it (real NICs as type system,
+// internal and tap ports, patch ports, VXLAN/Geneve/GRE tunnels, and dummy ones).
 import { mkdirSync, existsSync } from 'node:fs';
 import { spawn, execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
