@@ -33,7 +33,10 @@ export interface PmdWorkerData {
   readonly id: number;
   /** [0]: the tables generation; a worker re-translates its flows before a batch when it moved. */
   readonly gen: Int32Array;
-  /** [0]: set to 1 by the main thread once a synchronous answer is on the reply port. */
+  /**
+   * [0]: set to 1 by the main thread once a synchronous answer is on the reply port;
+   * [1]: counts control messages posted, so the worker reads its control port only when it moved.
+   */
   readonly signal: Int32Array;
   readonly control: import('node:worker_threads').MessagePort;
   readonly replies: import('node:worker_threads').MessagePort;

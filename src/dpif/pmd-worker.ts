@@ -151,7 +151,13 @@ function setPorts(list: readonly PmdPortSpec[]): void {
 
 // ------------------------------------------------------------------ control
 
+let controlSeen = 0;
+
 function drainControl(): void {
+  // Reading the port costs more than a batch of small frames: only when the main thread has posted something.
+  const posted = Atomics.load(data.signal, 1);
+  if (posted === controlSeen) return;
+  controlSeen = posted;
   for (let m = receiveMessageOnPort(data.control); m; m = receiveMessageOnPort(data.control)) {
     const c = m.message as PmdControl;
     switch (c.t) {

@@ -140,7 +140,7 @@ export class PmdPool {
 
   private spawn(id: number, quickDeaths = 0): Thread {
     const native = loadNative();
-    const signal = new Int32Array(new SharedArrayBuffer(4));
+    const signal = new Int32Array(new SharedArrayBuffer(8));
     const control = new MessageChannel();
     const replies = new MessageChannel();
     const waker = native.wakerOpen();
@@ -185,6 +185,7 @@ export class PmdPool {
 
   private send(t: Thread, c: PmdControl): void {
     t.control.postMessage(c);
+    Atomics.add(t.signal, 1, 1);
     try { loadNative().wake(t.waker); } catch { /* the worker is exiting */ }
   }
 
