@@ -25,7 +25,11 @@ export interface DpPortIo {
   tx(batch: FrameBatch, idx: Uint16Array, n: number): void;
 }
 
-export interface DpPortStats { rxPackets: number; rxBytes: number; txPackets: number; txBytes: number; txDropped: number }
+export interface DpPortStats {
+  rxPackets: number; rxBytes: number; txPackets: number; txBytes: number; txDropped: number;
+  /** Nanoseconds spent processing what was received on the port (dpif-netdev/pmd-rxq-show's usage). */
+  rxBusyNs: number;
+}
 
 export interface DpPort {
   readonly no: number;
@@ -315,8 +319,10 @@ export class DpifNetdev {
       if (n <= 0) continue;
       for (let i = 0; i < b.count; i++) b.port[i] = p.no;
       total += b.count;
+      const t0 = performance.now();
       this.receivedFn?.(now);
       this.processBatch(b, now);
+      p.stats.rxBusyNs += Math.round((performance.now() - t0) * 1e6);
     }
     return total;
   }
@@ -658,7 +664,7 @@ export class DpifNetdev {
 }
 
 function newPortStats(): DpPortStats {
-  return { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txDropped: 0 };
+  return { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txDropped: 0, rxBusyNs: 0 };
 }
 
 function safe<T>(fn: () => T): T | null {

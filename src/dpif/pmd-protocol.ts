@@ -82,6 +82,8 @@ export type PmdEvent =
     readonly pmd: DpifNetdevStats;
     readonly ports: ReadonlyArray<readonly [number, DpPortStats]>;
     readonly idleNs: number;
+    /** Nanoseconds since the worker started. */
+    readonly wallNs: number;
     readonly flows: number;
     readonly masks: number;
     readonly revalidation: { readonly runs: number; readonly deleted: number; readonly modified: number; readonly lastMs: number };

@@ -196,6 +196,7 @@ function retranslate(now: number): void {
 
 let reported = new Set<DpFlow>();
 let idleNs = 0;
+const started = performance.now();
 
 function counters(f: DpFlow, now: number): PmdFlowCounters {
   return [f.ref as number, f.packets, f.bytes, f.used ? now - f.used : -1];
@@ -214,6 +215,7 @@ function report(now: number): void {
     pmd: { ...dp.stats },
     ports: [...dp.ports.values()].filter((p) => p.no !== 0).map((p) => [p.no, { ...p.stats }] as const),
     idleNs,
+    wallNs: Math.round((now - started) * 1e6),
     flows: dp.flowCount,
     masks: dp.masks,
     revalidation: { ...dp.revalidation },

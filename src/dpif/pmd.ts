@@ -78,8 +78,19 @@ export interface PmdFlowRecord {
   readonly worker: number;
 }
 
+/** A worker's clock and busy times at one report (pmd-rxq-show's usage is over the last minute of them). */
+interface Sample {
+  readonly wallNs: number;
+  readonly busyNs: number;
+  readonly ports: ReadonlyMap<number, number>;
+}
+
+/** Reports kept: a minute of them at two a second. */
+const HISTORY = 121;
+
 interface Thread {
   readonly id: number;
+  readonly history: Sample[];
   worker: Worker;
   control: MessagePort;
   replies: MessagePort;
@@ -151,7 +162,7 @@ export class PmdPool {
     const [entry, how] = workerEntry();
     const worker = new Worker(entry, { ...how, workerData: data, transferList: [control.port2, replies.port2], name: `pmd${id}` });
     const t: Thread = {
-      id, worker, control: control.port1, replies: replies.port1, signal, waker, started: Date.now(), stats: null, dumps: new Map(), quickDeaths, ready: false,
+      id, history: [], worker, control: control.port1, replies: replies.port1, signal, waker, started: Date.now(), stats: null, dumps: new Map(), quickDeaths, ready: false,
     };
     worker.on('message', (ev: PmdEvent) => this.onEvent(t, ev));
     worker.on('error', (e) => this.opts.warn?.(`pmd${id}: ${e instanceof Error ? e.message : String(e)}`));
@@ -386,6 +397,34 @@ export class PmdPool {
       id: t.id, coreId: coreOf(t.id), pmd: ev.pmd, idleNs: ev.idleNs, flows: ev.flows, masks: ev.masks,
       ports: new Map(ev.ports), revalidation: ev.revalidation,
     };
+    t.history.push({ wallNs: ev.wallNs, busyNs: ev.pmd.busyNs, ports: new Map(ev.ports.map(([no, s]) => [no, s.rxBusyNs])) });
+    if (t.history.length > HISTORY) t.history.shift();
+  }
+
+  /**
+   * `dpif-netdev/pmd-rxq-show`: each worker's receive queues (one per
+   * port, queue 0) with the share of the worker's time spent on each over
+   * the last minute, and the busy time no queue accounts for.
+   */
+  rxqShow(): string {
+    let out = 'Displaying last 60 seconds pmd usage %\n';
+    for (const t of [...this.threads].sort((a, b) => a.id - b.id)) {
+      out += `pmd thread numa_id 0 core_id ${coreOf(t.id)}:\n  isolated : false\n`;
+      const first = t.history[0];
+      const last = t.history[t.history.length - 1];
+      const wall = first && last ? last.wallNs - first.wallNs : 0;
+      const pct = (ns: number): string => (wall > 0 ? `${Math.round((100 * ns) / wall).toString().padStart(2)} %` : 'NOT AVAIL');
+      const mine = [...this.ports.values()].filter((p) => p.handle !== null && this.rxOwner.get(p.no) === t.id)
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      let portsBusy = 0;
+      for (const p of mine) {
+        const busy = first && last ? (last.ports.get(p.no) ?? 0) - (first.ports.get(p.no) ?? 0) : 0;
+        portsBusy += busy;
+        out += `  port: ${p.name.padEnd(16)}  queue-id: ${' 0'} (enabled)   pmd usage: ${pct(busy)}\n`;
+      }
+      if (mine.length) out += `  overhead: ${pct(Math.max(0, (first && last ? last.busyNs - first.busyNs : 0) - portsBusy))}\n`;
+    }
+    return out;
   }
 }
 

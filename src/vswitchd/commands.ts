@@ -54,6 +54,7 @@ export function registerBridgeCommands(ctl: UnixctlServer, ctx: CommandContext):
     ctl.register('dpctl/show', '[-s] [dp...]', 0, 3, (args) => dp.show(args.includes('-s') || args.includes('--statistics')));
     ctl.register('dpif/show', '', 0, 0, () => dp.dpifShow([...ctx.ofprotos()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, bridge]) => ({ name, bridge }))));
     ctl.register('dpif-netdev/pmd-stats-show', '[-pmd core] [dp]', 0, 3, () => dp.pmdStats());
+    ctl.register('dpif-netdev/pmd-rxq-show', '[-pmd core] [-secs secs] [dp]', 0, 5, () => dp.pmdRxqShow());
     ctl.register('upcall/show', '', 0, 0, () => dp.upcallShow());
     // Both empty the datapath's flow caches; the next packets are upcalled and translated afresh.
     ctl.register('dpctl/del-flows', '[dp]', 0, 1, () => { dp.purge(); });

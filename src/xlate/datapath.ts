@@ -716,6 +716,7 @@ export class DatapathPipeline extends Pipeline {
         sum.txPackets += w.txPackets;
         sum.txBytes += w.txBytes;
         sum.txDropped += w.txDropped;
+        sum.rxBusyNs += w.rxBusyNs;
       }
       return [no, { ...p, stats: sum }];
     }));
@@ -742,6 +743,11 @@ export class DatapathPipeline extends Pipeline {
     const pmds = (this.pool?.threadStats() ?? []).sort((a, b) => a.coreId - b.coreId);
     return pmds.map((t) => formatPmdStats({ stats: t.pmd }, `pmd thread numa_id 0 core_id ${t.coreId}`, t.idleNs)).join('')
       + formatPmdStats(this.dp);
+  }
+
+  /** `dpif-netdev/pmd-rxq-show`: which worker receives from which port, and how busy that keeps it. */
+  pmdRxqShow(): string {
+    return this.pool?.rxqShow() ?? 'Displaying last 60 seconds pmd usage %\n';
   }
 
   upcallShow(): string {

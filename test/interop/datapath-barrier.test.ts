@@ -213,6 +213,11 @@ describe('tsw with PMD workers on kernel ports: a barrier reply means the worker
       const flows = okOutput(await s.appctl(['dpctl/dump-flows']), 'dump-flows');
       assert.match(flows, /^flow-dump from pmd on cpu core: \d+\n/, flows);
       assert.match(flows, /in_port\(\d+\),.*eth_type\(0x88b5\).*actions:\d+$/m, flows);
+      // One worker receives from all four ports (three veths and the bridge's own), port 1 busier than the rest.
+      const rxq = okOutput(await s.appctl(['dpif-netdev/pmd-rxq-show']), 'pmd-rxq-show');
+      const lines = [...rxq.matchAll(/^ {2}port: (\S+) +queue-id: {2}0 \(enabled\) {3}pmd usage: +(\d+|NOT AVAIL) ?%?$/gm)];
+      assert.equal(lines.length, 4, rxq);
+      assert.match(rxq, /^ {2}overhead: /m, rxq);
     });
 
     test('other_config:pmd-cpu-mask sets how many PMD workers there are, and forwarding goes on', async () => {
@@ -223,6 +228,11 @@ describe('tsw with PMD workers on kernel ports: a barrier reply means the worker
         pmd = okOutput(await s.appctl(['dpif-netdev/pmd-stats-show']), 'pmd-stats-show');
       }
       assert.deepEqual([...pmd.matchAll(/^pmd thread numa_id 0 core_id (\d+):$/gm)].map((m) => m[1]), ['1', '2'], pmd);
+      // The ports' receive queues are spread over the two workers (the bridge's own port is one of them).
+      const rxq = okOutput(await s.appctl(['dpif-netdev/pmd-rxq-show']), 'pmd-rxq-show');
+      assert.match(rxq, /^Displaying last 60 seconds pmd usage %\npmd thread numa_id 0 core_id 1:\n {2}isolated : false\n/, rxq);
+      const perCore = rxq.split(/^pmd thread/m).slice(1).map((sec) => (sec.match(/^ {2}port: /gm) ?? []).length);
+      assert.deepEqual(perCore, [2, 2], rxq);
       let seen = 0;
       for (let i = 0; i < 20 && !seen; i++) seen = await through(100_000 + i, 200);
       assert.ok(seen === 2 || seen === 3, 'a frame gets through with two workers');
