@@ -10,16 +10,16 @@
 // Packet-outs run through the plain translation (Pipeline).
 
 import {
-  DpifNetdev, FRAME_MAX, FrameBatch, HEADROOM, PmdPool, tunnelHeader, formatDpctlDumpFlows, formatDpctlShow, formatDpifDumpFlows, formatDpifShow, formatPmdStats, formatUpcallShow,
+  DpifNetdev, FRAME_MAX, FrameBatch, HEADROOM, PmdPool, formatDpctlDumpFlows, formatDpctlShow, formatDpifDumpFlows, formatDpifShow, formatPmdStats, formatUpcallShow,
   type DatapathView, type DpAction as DpifAction, type DpPortIo, type DpPortStats, type DumpableFlow, type UpcallResult,
 } from '../dpif/index.js';
-import { FLOW_WORDS, fieldSlot } from '../flow/index.js';
+import { fieldSlot } from '../flow/index.js';
 import { vlogModule } from '../lib/vlog.js';
-import { OFPP, type XlateBridge, type XlatePacketIn, type XlateRule, type XlateTunnels, type TunnelKind } from './bridge.js';
+import { type XlateBridge, type XlateRule, type XlateTunnels, type TunnelKind } from './bridge.js';
 import { newKey, port32 } from './key.js';
 import { macTableOf } from './mac-learning.js';
-import type { DpAction } from './odp.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
+import { toDatapath, type DpActionContext, type DpHandle } from './dp-actions.js';
 import { translate, type XlateResult } from './xlate.js';
 
 /** A device as the datapath sees it: per-frame send (dummy ports) or batch receive and send (kernel ports). */
@@ -50,10 +50,7 @@ interface PortRef {
 }
 
 /** What a userspace action's cookie (or a meter action's id) stands for: a packet-in, a meter, or a slow-path flow. */
-interface Handle {
-  readonly bridge: XlateBridge;
-  readonly pin?: Omit<XlatePacketIn, 'frame'>;
-  readonly meter?: number;
+interface Handle extends DpHandle {
   /** A PMD worker's flow whose actions need the main thread (meters): run here on each packet. */
   readonly slow?: readonly DpifAction[];
 }
@@ -84,26 +81,11 @@ const TUN_ID_WORD = fieldSlot('tun_id').word;
 const TUN_SRC_WORD = fieldSlot('tun_src').word;
 const TUN_DST_WORD = fieldSlot('tun_dst').word;
 
-/** Header fields a datapath set action may rewrite (the rest of a translation's flow changes are pipeline metadata). */
-const SETTABLE_FIELDS = [
-  'eth_src', 'eth_dst', 'ip_src', 'ip_dst', 'ipv6_src', 'ipv6_dst', 'ipv6_label', 'ip_tos', 'nw_ttl', 'arp_op', 'arp_spa', 'arp_tpa',
-  'arp_sha', 'arp_tha', 'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'sctp_src', 'sctp_dst', 'icmp_type', 'icmp_code',
-  'mpls_label', 'mpls_tc', 'mpls_ttl', 'mpls_bos',
-];
-/** Each settable field's words and the mask of its bits in each word (a 48-bit MAC: 16 bits, then 32). */
-const SETTABLE: ReadonlyArray<{ readonly words: readonly number[]; readonly full: readonly number[] }> = SETTABLE_FIELDS.map((n) => {
-  const s = fieldSlot(n);
-  const words = Array.from({ length: s.words }, (_, i) => s.word + i);
-  const top = s.bits - 32 * (s.words - 1);
-  const full = words.map((_, i) => (i === 0 && top < 32 ? ((1 << top) - 1) >>> 0 : 0xffffffff));
-  return { words, full };
-});
 const log = vlogModule('dpif_netdev');
 const IN_PORT_WORD = fieldSlot('in_port').word;
 const STATS_PUSH_MS = 500;
 /** How long the receive loop keeps polling without pause after the last packet. */
 const BUSY_LINGER_MS = 20;
-const ALL_ONES = new Uint32Array(FLOW_WORDS).fill(0xffffffff);
 
 /** Records the datapath number on the bridge's port (the port object is added before the pipeline hears of it). */
 function setOdpPort(bridge: XlateBridge, ofport: number, dpPort: number): void {
@@ -508,7 +490,7 @@ export class DatapathPipeline extends Pipeline {
     }
     if (upcall && res.dp.length === 0) this.stats.dropped++;
     const counters: Array<(bytes: number, packets: number) => void> = input.count ? [input.count] : [];
-    const actions = this.toDatapath(bridge, res.dp, res.wc, counters);
+    const actions = toDatapath(this.dpActionContext, bridge, res.dp, res.wc, counters);
     // Learn actions change the tables per packet: such flows stay in the slow path (OVS re-runs them from its xlate cache).
     const learns = res.rules.some((r) => r.actions.some((a) => a.type === 'learn'));
     const ref: FlowRef = { bridge, rules: res.rules, counters, pushedPackets: 0, pushedBytes: 0 };
@@ -518,76 +500,12 @@ export class DatapathPipeline extends Pipeline {
     return { actions, mask, install: !learns && !res.noCache, ref };
   }
 
-  /** xlate's actions (OpenFlow port numbers, whole-key sets) in the datapath's vocabulary. */
-  private toDatapath(bridge: XlateBridge, list: readonly DpAction[], wc: Uint32Array,
-    counters: Array<(bytes: number, packets: number) => void>): DpifAction[] {
-    const out: DpifAction[] = [];
-    const ports = this.byBridge.get(bridge);
-    for (const [i, a] of list.entries()) {
-      switch (a.type) {
-        case 'set': {
-          // A changed field is set whole (OVS's commit), unless the translation matched only part of it,
-          // when only the changed bits are (a masked set_field on a megaflow that wildcards the rest).
-          const key = new Uint32Array(a.key.length);
-          const mask = new Uint32Array(a.key.length);
-          let any = false;
-          for (const f of SETTABLE) {
-            if (!f.words.some((w) => a.from[w] !== a.key[w])) continue;
-            const whole = f.words.every((w, i) => ((wc[w]! & f.full[i]!) >>> 0) === f.full[i]);
-            f.words.forEach((w, i) => {
-              mask[w] = whole ? f.full[i]! : (a.from[w]! ^ a.key[w]!) >>> 0;
-              key[w] = (a.key[w]! & mask[w]!) >>> 0;
-            });
-            any = true;
-          }
-          if (any) out.push({ type: 'set', key, mask });
-          break;
-        }
-        case 'output': {
-          const ref = (a.bridge ? this.byBridge.get(a.bridge) : ports)?.get(a.port);
-          if (!ref) break;
-          if (a.maxLen > 0) out.push({ type: 'trunc', maxLen: a.maxLen });
-          out.push({ type: 'output', port: ref.dpPort });
-          break;
-        }
-        case 'controller': {
-          const cookie = this.handle({ bridge, pin: a.pin });
-          out.push({ type: 'userspace', pid: 0, cookie, userdata: `controller(reason=${a.pin.reason})` });
-          break;
-        }
-        case 'meter':
-          out.push({ type: 'meter', id: this.handle({ bridge, meter: a.id }) });
-          break;
-        case 'push_vlan':
-          out.push({ type: 'push_vlan', tpid: a.tpid, tci: a.tci | 0x1000 });
-          break;
-        case 'pop_vlan':
-        case 'push_mpls':
-        case 'pop_mpls':
-          out.push(a);
-          break;
-        case 'tunnel_push': {
-          // The header goes on, then the underlay bridge's actions (from its local port; every bit of them is fixed, no megaflow
-          // of their own) act on the encapsulated packet: on a copy, when more actions follow for the packet itself.
-          const t = this.tunnelDps.get(`${a.enc.kind}:${a.enc.kind === 'gre' ? 0 : a.enc.dstPort}`);
-          const local = this.byBridge.get(a.enc.underlay)?.get(OFPP.LOCAL);
-          if (!t || !local) break;
-          if (a.enc.count) counters.push(a.enc.count);
-          const push: DpifAction = { type: 'tnl_push', tnlPort: t.dpPort, outPort: local.dpPort, kind: a.enc.kind, header: tunnelHeader(a.enc) };
-          const after = this.toDatapath(a.enc.underlay, a.actions, ALL_ONES, counters);
-          if (i === list.length - 1) out.push(push, ...after);
-          else out.push({ type: 'clone', actions: [push, ...after] });
-          break;
-        }
-        case 'tunnel_pop': {
-          const t = this.tunnelDps.get(`${a.kind}:${a.udpDst}`);
-          if (t) out.push({ type: 'tnl_pop', port: t.dpPort });
-          return out;
-        }
-      }
-    }
-    return out;
-  }
+  /** What turning xlate's actions into datapath actions looks up here. */
+  private readonly dpActionContext: DpActionContext = {
+    dpPort: (bridge, ofport) => this.byBridge.get(bridge)?.get(ofport)?.dpPort,
+    tunnelPort: (kind, udpPort) => this.tunnelDps.get(`${kind}:${udpPort}`)?.dpPort,
+    handle: (h) => this.handle(h),
+  };
 
   private handle(h: Handle): number {
     const n = this.nextHandle++;
