@@ -31,7 +31,10 @@ export interface PmdUpcallAnswer {
 
 export interface PmdWorkerData {
   readonly id: number;
-  /** [0]: the tables generation; a worker re-translates its flows before a batch when it moved. */
+  /**
+   * [0]: the tables generation: a worker re-translates its flows before a batch when it moved (a barrier waits for nothing);
+   * [1]: the learning generation (MAC tables): a worker re-translates its flows without stopping its packets when it moved.
+   */
   readonly gen: Int32Array;
   /**
    * [0]: set to 1 by the main thread once a synchronous answer is on the reply port;

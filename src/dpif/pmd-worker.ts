@@ -26,6 +26,10 @@ const port = parentPort!;
 const native = loadNative();
 let seq = 0;
 let gen = Atomics.load(data.gen, 0);
+let learnGen = Atomics.load(data.gen, 1);
+/** A background re-translation asked for (after a learning change): its request number, flows and tables generation. */
+let background: { seq: number; flows: DpFlow[]; gen: number; at: number } | null = null;
+let backgroundAnswer: PmdReply | null = null;
 let stopping = false;
 
 function post(ev: PmdEvent): void {
@@ -40,7 +44,9 @@ function request(ev: PmdEvent & { seq: number }): PmdReply | null {
   for (;;) {
     for (let m = receiveMessageOnPort(data.replies); m; m = receiveMessageOnPort(data.replies)) {
       const r = m.message as PmdReply;
-      if (r.seq === ev.seq) return r;   // older answers belong to requests that timed out
+      if (r.seq === ev.seq) return r;
+      if (r.seq === background?.seq) backgroundAnswer = r;
+      // Other answers belong to requests that timed out.
     }
     const left = deadline - performance.now();
     if (left <= 0) return null;
@@ -50,6 +56,7 @@ function request(ev: PmdEvent & { seq: number }): PmdReply | null {
     if (m) {
       const r = m.message as PmdReply;
       if (r.seq === ev.seq) return r;
+      if (r.seq === background?.seq) backgroundAnswer = r;
       continue;
     }
     Atomics.wait(data.signal, 0, 0, left);
@@ -178,8 +185,51 @@ function dumpOf(f: DpFlow): PmdFlowDump {
   };
 }
 
+/**
+ * After a learning change: asks for every flow's translation without waiting
+ * (one request for all of them), and applies the answers when they come; a
+ * flow made in between keeps what it has (it was translated after the change).
+ */
+function learningChanged(): void {
+  const l = Atomics.load(data.gen, 1);
+  if (l === learnGen || background) return;
+  learnGen = l;
+  const flows = dp.flows();
+  if (flows.length === 0) return;
+  background = { seq: ++seq, flows, gen, at: performance.now() };
+  post({ t: 'retranslate', seq: background.seq, flows: flows.map((f) => ({ ref: f.ref as number, key: f.fullKey })) });
+}
+
+function applyBackground(now: number): void {
+  if (!background) return;
+  if (!backgroundAnswer) {
+    const m = receiveMessageOnPort(data.replies);
+    if (!m) {
+      // An answer that never comes must not stop later re-translations (the next learning change asks again).
+      if (now - background.at > 2 * data.upcallTimeoutMs) background = null;
+      return;
+    }
+    const r = m.message as PmdReply;
+    if (r.seq !== background.seq) return;
+    backgroundAnswer = r;
+  }
+  const { flows, gen: asked } = background;
+  const r = backgroundAnswer;
+  background = null;
+  backgroundAnswer = null;
+  // A tables change since the question made every flow translate again already.
+  if (asked !== gen || !('answers' in r)) return;
+  const answers = new Map<DpFlow, UpcallResult | null>();
+  flows.forEach((f, i) => answers.set(f, toResult(r.answers[i] ?? null)));
+  dp.tablesChanged();
+  dp.revalidate(now, (f) => (answers.has(f) ? answers.get(f)! : { actions: f.actions, mask: f.mask, ref: f.ref }));
+}
+
 /** The tables moved: translate every flow again (one round trip for all of them) before the next packet. */
 function retranslate(now: number): void {
+  background = null;
+  backgroundAnswer = null;
+  learnGen = Atomics.load(data.gen, 1);
   const flows = dp.flows();
   dp.tablesChanged();
   if (flows.length === 0) {
@@ -233,6 +283,8 @@ function run(): void {
     let now = performance.now();
     const n = dp.poll(now);
     now = performance.now();
+    learningChanged();
+    applyBackground(now);
     if (n > 0) {
       lastTraffic = now;
     } else if (now - lastTraffic > LINGER_MS) {

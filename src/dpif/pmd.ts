@@ -122,8 +122,8 @@ function workerEntry(): [URL | string, { eval?: boolean }] {
 }
 
 export class PmdPool {
-  /** [0]: the tables generation the workers follow. */
-  private readonly gen = new Int32Array(new SharedArrayBuffer(4));
+  /** [0]: the tables generation the workers follow; [1]: the learning generation. */
+  private readonly gen = new Int32Array(new SharedArrayBuffer(8));
   private readonly threads: Thread[] = [];
   private readonly ports = new Map<number, PmdPort>();
   /** Which worker receives from each native port. */
@@ -240,6 +240,14 @@ export class PmdPool {
   /** Anything translations depend on changed: every worker re-translates its flows before its next batch. */
   tablesChanged(): void {
     Atomics.add(this.gen, 0, 1);
+  }
+
+  /**
+   * What NORMAL learned changed (a MAC learned, moved or aged out): the workers translate their flows again
+   * in the background, forwarding by the flows they have until the answers come (OVS's revalidators do the same).
+   */
+  learningChanged(): void {
+    Atomics.add(this.gen, 1, 1);
   }
 
   configure(c: { flowLimit: number; maxIdleMs: number; emcInsertInvProb: number }): void {

@@ -403,16 +403,23 @@ export class DatapathPipeline extends Pipeline {
 
   /** Tells the datapath when anything translations depend on has changed since the last packet. */
   private sync(): void {
-    let changed = false;
+    let tables = false;
+    let learning = false;
     for (const bridge of this.byBridge.keys()) {
       const v = { tables: bridge.tablesVersion ?? 0, mac: macTableOf(bridge).version };
       const old = this.versions.get(bridge);
-      if (!old || old.tables !== v.tables || old.mac !== v.mac) {
-        this.versions.set(bridge, v);
-        changed = true;
-      }
+      if (old && old.tables === v.tables && old.mac === v.mac) continue;
+      this.versions.set(bridge, v);
+      if (!old || old.tables !== v.tables) tables = true;
+      else learning = true;
     }
-    if (changed) this.changed();
+    if (tables) {
+      this.changed();
+    } else if (learning) {
+      // What NORMAL learned only changes which flows are best, not what a barrier promised: workers catch up in the background.
+      this.dp.tablesChanged();
+      this.pool?.learningChanged();
+    }
   }
 
   /**

@@ -141,6 +141,24 @@ test('after a tables change the next frame is forwarded by the new translation',
   }
 });
 
+test('after a learning change the worker translates its flows again in the background', opts, async () => {
+  forward = true;
+  pool!.tablesChanged();
+  send(3000);
+  assert.deepEqual(await received(100), [3000]);
+  forward = false;
+  const r0 = retranslations;
+  pool!.learningChanged();
+  // The flows are re-translated without holding packets up: within a few frames they follow the new answer.
+  let dropped = false;
+  for (let i = 1; i <= 40 && !dropped; i++) {
+    send(3000 + i);
+    dropped = (await received(25)).length === 0;
+  }
+  assert.ok(dropped, 'the new translation took over');
+  assert.ok(retranslations > r0);
+});
+
 test('a worker that dies is restarted and counted, and forwarding resumes', opts, async () => {
   forward = true;
   pool!.tablesChanged();
