@@ -97,6 +97,12 @@ export class XlateContext {
   readonly rules: XlateRule[] = [];
   /** The result depends on something outside the flow that is not settled yet (a tunnel's next hop): execute, do not cache. */
   noCache = false;
+  /**
+   * Source MACs NORMAL learned (or would have) for this flow: a cached
+   * flow's later packets refresh them when its statistics move (OVS's
+   * XC_NORMAL xlate-cache entries), or they would age out under traffic.
+   */
+  readonly learned: Array<{ readonly mac: bigint; readonly vlan: number; readonly port: number }> = [];
 
   constructor(input: XlateInput, wc: Uint32Array) {
     this.bridge = input.bridge;

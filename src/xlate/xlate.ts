@@ -31,6 +31,8 @@ export interface XlateResult {
   readonly rules: readonly XlateRule[];
   /** The result rests on something not in the flow that is not settled (a tunnel's next hop): run it, do not cache it. */
   readonly noCache: boolean;
+  /** Source MACs NORMAL learned on the way, which later packets of a cached flow keep alive. */
+  readonly learned: ReadonlyArray<{ readonly mac: bigint; readonly vlan: number; readonly port: number }>;
 }
 
 export function translate(input: XlateInput): XlateResult {
@@ -54,6 +56,7 @@ export function translate(input: XlateInput): XlateResult {
     dp: failed ? [] : ctx.dp, odp: failed ? [] : ctx.odp, wc: ctx.wc, base: ctx.base, flow: ctx.key, error: ctx.error, trace: ctx.root,
     rules: ctx.rules,
     noCache: ctx.noCache,
+    learned: ctx.learned,
   };
 }
 

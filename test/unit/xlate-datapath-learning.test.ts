@@ -1,0 +1,45 @@
+// NORMAL's MAC table under cached forwarding: once two hosts' flows are in
+// the datapath, their packets no longer reach the translation, yet the MACs
+// they learned must stay alive while they flow (OVS refreshes them from its
+// xlate cache when flow statistics are pushed), and age out when they stop.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DatapathPipeline } from '../../src/xlate/index.js';
+import { FakeBridge, ethFrame } from './xlate-fake.js';
+
+const A = '50:54:00:00:00:0a';
+const B = '50:54:00:00:00:0b';
+const macNum = (s: string): bigint => BigInt(`0x${s.replace(/:/g, '')}`);
+
+test('a cached flow\'s packets keep the MAC its translation learned alive; without packets it ages out', () => {
+  const br = new FakeBridge('br0', [1, 2]);
+  br.addFlow('actions=NORMAL');
+  const dp = new DatapathPipeline();
+  try {
+    dp.portAdded(br, 1, br.ports.get(1)!.netdev);
+    dp.portAdded(br, 2, br.ports.get(2)!.netdev);
+    const both = (): void => {
+      dp.receive(br, 1, ethFrame(B, A));
+      dp.receive(br, 2, ethFrame(A, B));
+    };
+    both();
+    both();
+    assert.equal(br.macLearning.lookup(macNum(A), 0), 1);
+    const upcalls = dp.dp.stats.missSuccess;
+    // Four minutes of traffic from the cache (MAC aging is five), then the statistics push.
+    br.clock += 240_000;
+    for (let i = 0; i < 5; i++) both();
+    assert.equal(dp.dp.stats.missSuccess, upcalls, 'the packets came from the megaflows');
+    dp.pushStats();
+    // Another four minutes: eight since the translation learned them, four since their last packets.
+    br.clock += 240_000;
+    assert.equal(br.macLearning.lookup(macNum(A), 0), 1, 'A is still known');
+    assert.equal(br.macLearning.lookup(macNum(B), 0), 2, 'B is still known');
+    // No packets now: after the aging time they go.
+    br.clock += 301_000;
+    dp.pushStats();
+    assert.equal(br.macLearning.lookup(macNum(A), 0), undefined);
+  } finally {
+    dp.close();
+  }
+});
