@@ -292,7 +292,7 @@ export class DpifNetdev {
     if (no === 0) throw new DpifError('port 0 is the datapath\'s own port and cannot be removed');
     if (!this.ports.delete(no)) throw new DpifError(`datapath ${this.name} has no port ${no}`);
     for (const f of [...this.dpcls.flows()]) {
-      if (f.key[K.inPort] === no || f.actions.some((a) => a.type === 'output' && a.port === no)) this.dpcls.remove(f);
+      if (f.key[K.inPort] === no || f.actions.some((a) => a.type === 'output' && a.port === no)) this.removeFlow(f);
     }
     this.emc.flush();
   }
@@ -562,12 +562,28 @@ export class DpifNetdev {
     };
     if (res.install === false || this.dpcls.count >= this.flowLimit) return flow;
     const old = this.dpcls.find(masked, mask);
-    if (old) this.dpcls.remove(old);
+    if (old) this.removeFlow(old);
     this.dpcls.insert(flow);
     return flow;
   }
 
   // ---------------------------------------------------------------- revalidation
+
+  /** Deleted flows whose packets since the owner last looked have not been counted yet (takeRemoved). */
+  private removed: DpFlow[] = [];
+
+  private removeFlow(f: DpFlow): void {
+    this.dpcls.remove(f);
+    // Only flows that forwarded something matter to the owner's statistics; the list is bounded in case nobody asks.
+    if (f.packets > 0 && this.removed.length < 65536) this.removed.push(f);
+  }
+
+  /** Flows deleted since the last call (idle, re-translated away, flushed), with their final counters. */
+  takeRemoved(): DpFlow[] {
+    const out = this.removed;
+    this.removed = [];
+    return out;
+  }
 
   /** The OpenFlow tables changed: the EMC empties now, and every megaflow is re-translated before the next packet. */
   tablesChanged(): void {
@@ -596,14 +612,14 @@ export class DpifNetdev {
     let modified = 0;
     const live: DpFlow[] = [];
     for (const f of [...this.dpcls.flows()]) {
-      if (now - (f.used || f.created) > this.maxIdleMs) { this.dpcls.remove(f); deleted++; continue; }
+      if (now - (f.used || f.created) > this.maxIdleMs) { this.removeFlow(f); deleted++; continue; }
       if (retranslate) {
         const r = translate ? safe(() => translate(f)) : null;
         const mask = r ? safe(() => normalizeMask(f.fullKey, r.mask)) : null;
-        if (!r || !mask || !sameWords(mask, f.mask)) { this.dpcls.remove(f); deleted++; continue; }
+        if (!r || !mask || !sameWords(mask, f.mask)) { this.removeFlow(f); deleted++; continue; }
         if (!sameActions(r.actions, f.actions)) {
           const prog = safe(() => compileActions(r.actions));
-          if (!prog || r.install === false) { this.dpcls.remove(f); deleted++; continue; }
+          if (!prog || r.install === false) { this.removeFlow(f); deleted++; continue; }
           f.actions = r.actions;
           f.prog = prog;
           modified++;
@@ -615,7 +631,7 @@ export class DpifNetdev {
     if (retranslate) this.emc.flush();
     if (live.length > this.flowLimit) {
       live.sort((a, b) => (a.used || a.created) - (b.used || b.created));
-      for (let i = 0; i < live.length - this.flowLimit; i++) { this.dpcls.remove(live[i]!); deleted++; }
+      for (let i = 0; i < live.length - this.flowLimit; i++) { this.removeFlow(live[i]!); deleted++; }
     }
     this.revalidation.runs++;
     this.revalidation.deleted += deleted;
@@ -626,7 +642,7 @@ export class DpifNetdev {
 
   /** Deletes every flow (dpctl/del-flows). */
   flushFlows(): void {
-    for (const f of [...this.dpcls.flows()]) this.dpcls.remove(f);
+    for (const f of [...this.dpcls.flows()]) this.removeFlow(f);
     this.emc.flush();
   }
 

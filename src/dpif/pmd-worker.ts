@@ -253,6 +253,7 @@ function counters(f: DpFlow, now: number): PmdFlowCounters {
 }
 
 function report(now: number): void {
+  dp.takeRemoved();   // gone flows are found below by comparison with the last report (those that never forwarded too)
   const flows = dp.flows();
   const current = new Set(flows);
   const gone: PmdFlowCounters[] = [];

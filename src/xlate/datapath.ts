@@ -549,6 +549,8 @@ export class DatapathPipeline extends Pipeline {
   pushStats(): void {
     const live = new Set<number>();
     const flows: Array<{ ref: unknown; actions: readonly DpifAction[]; packets: number; bytes: number; used: number }> = this.dp.flows();
+    // Flows deleted since the last push still owe their last packets to the rules.
+    flows.push(...this.dp.takeRemoved());
     if (this.pool) flows.push(...this.pool.takeFlowRecords());
     for (const f of flows) {
       const ref = f.ref as FlowRef | undefined;
