@@ -220,6 +220,17 @@ describe('tsw with PMD workers on kernel ports: a barrier reply means the worker
       assert.match(rxq, /^ {2}overhead: /m, rxq);
     });
 
+    test('a metered flow on a worker keeps to its meter (its packets go through the main thread, which owns meters)', async () => {
+      okOutput(await s.ofctl(['-O', 'OpenFlow13', 'add-meter', 'br0', 'meter=7,pktps,band=type=drop,rate=1']), 'add-meter');
+      okOutput(await s.ofctl(['-O', 'OpenFlow13', 'add-flow', 'br0', 'priority=20,in_port=1,dl_type=0x88b5,actions=meter:7,output:3']), 'add-flow');
+      let through3 = 0;
+      for (let i = 0; i < 30; i++) if (await through(200_000 + i, 30) === 3) through3++;
+      assert.ok(through3 >= 1 && through3 <= 5, `${through3} of 30 frames passed a 1 packet/s meter`);
+      const stats = okOutput(await s.ofctl(['-O', 'OpenFlow13', 'meter-stats', 'br0']), 'meter-stats');
+      assert.match(stats, /meter:7 .*packet_in_count:(\d+)/, stats);
+      okOutput(await s.ofctl(['-O', 'OpenFlow13', '--strict', 'del-flows', 'br0', 'priority=20,in_port=1,dl_type=0x88b5']), 'del-flows');
+    });
+
     test('other_config:pmd-cpu-mask sets how many PMD workers there are, and forwarding goes on', async () => {
       okOutput(await s.vsctl(['set', 'Open_vSwitch', '.', 'other_config:pmd-cpu-mask=0x6']), 'set pmd-cpu-mask');
       let pmd = '';
