@@ -102,7 +102,7 @@ export class XlateContext {
    * flow's later packets refresh them when its statistics move (OVS's
    * XC_NORMAL xlate-cache entries), or they would age out under traffic.
    */
-  readonly learned: Array<{ readonly mac: bigint; readonly vlan: number; readonly port: number }> = [];
+  readonly learned: Array<{ readonly table: MacLearning; readonly mac: bigint; readonly vlan: number; readonly port: number }> = [];
 
   constructor(input: XlateInput, wc: Uint32Array) {
     this.bridge = input.bridge;

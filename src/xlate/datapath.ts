@@ -498,8 +498,7 @@ export class DatapathPipeline extends Pipeline {
     if (upcall && res.dp.length === 0) this.stats.dropped++;
     const counters: Array<(bytes: number, packets: number) => void> = input.count ? [input.count] : [];
     // Packets of the flow keep alive the MACs its translation learned (else they would age out under traffic).
-    const macs = macTableOf(bridge);
-    for (const l of res.learned) counters.push(() => { macs.learn(l.mac, l.vlan, l.port); });
+    for (const l of res.learned) counters.push(() => { l.table.learn(l.mac, l.vlan, l.port); });
     const actions = toDatapath(this.dpActionContext, bridge, res.dp, res.wc, counters);
     // Learn actions change the tables per packet: such flows stay in the slow path (OVS re-runs them from its xlate cache).
     const learns = res.rules.some((r) => r.actions.some((a) => a.type === 'learn'));

@@ -110,7 +110,8 @@ export function xlateNormal(ctx: XlateContext): void {
   }
   isGratuitousArp(ctx);
   const src = get(ctx.key, 'eth_src');
-  if (inXport && MacLearning.mayLearn(src)) ctx.learned.push({ mac: src, vlan, port: inPort });
+  // (The table is this bridge's: a patch port may have brought the packet here from another.)
+  if (inXport && MacLearning.mayLearn(src)) ctx.learned.push({ table: ctx.mac, mac: src, vlan, port: inPort });
   if (ctx.sideEffects && inXport && ctx.mac.learn(src, vlan, inPort)) {
     ctx.report('detail', `learned that ${formatMac(src)} is on port ${inXport.name} in VLAN ${vlan}`);
   }

@@ -2,6 +2,7 @@
 // packet-out's actions) into datapath actions, the wildcard mask of what was
 // looked at, and the trace tree when asked for.
 
+import type { MacLearning } from './mac-learning.js';
 import { doActions } from './actions.js';
 import { executeActionSet, mayReceive, startPipeline } from './tables.js';
 import type { XlateRule } from './bridge.js';
@@ -32,7 +33,7 @@ export interface XlateResult {
   /** The result rests on something not in the flow that is not settled (a tunnel's next hop): run it, do not cache it. */
   readonly noCache: boolean;
   /** Source MACs NORMAL learned on the way, which later packets of a cached flow keep alive. */
-  readonly learned: ReadonlyArray<{ readonly mac: bigint; readonly vlan: number; readonly port: number }>;
+  readonly learned: ReadonlyArray<{ readonly table: MacLearning; readonly mac: bigint; readonly vlan: number; readonly port: number }>;
 }
 
 export function translate(input: XlateInput): XlateResult {

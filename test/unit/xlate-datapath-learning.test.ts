@@ -62,3 +62,32 @@ test('a megaflow deleted between two statistics pushes still credits its rule wi
     dp.close();
   }
 });
+
+test('a flow that crosses a patch pair refreshes each bridge\'s own MAC table, not the first one\'s', () => {
+  // br0: host on 1, patch on 3; br1: host on 1, patch on 2 (different numbers, so a mix-up shows).
+  const br0 = new FakeBridge('br0', [1, 3]);
+  const br1 = new FakeBridge('br1', []);
+  br1.addPort(1, 'q1');
+  br1.addPort(2, 'q2');
+  br0.addFlow('actions=NORMAL');
+  br1.addFlow('actions=NORMAL');
+  Object.assign(br0.ports.get(3)!, { patchPeer: () => ({ bridge: br1, ofport: 2 }) });
+  Object.assign(br1.ports.get(2)!, { patchPeer: () => ({ bridge: br0, ofport: 3 }) });
+  const dp = new DatapathPipeline();
+  try {
+    dp.portAdded(br0, 1, br0.ports.get(1)!.netdev);
+    dp.portAdded(br1, 1, br1.ports.get(1)!.netdev);
+    for (let i = 0; i < 4; i++) {
+      dp.receive(br0, 1, ethFrame(B, A));
+      dp.receive(br1, 1, ethFrame(A, B));
+    }
+    assert.ok(br1.take(1).length > 0 && br0.take(1).length > 0, 'the hosts reach each other through the patch pair');
+    dp.pushStats();
+    assert.equal(br0.macLearning.lookup(macNum(A), 0), 1);
+    assert.equal(br0.macLearning.lookup(macNum(B), 0), 3);
+    assert.equal(br1.macLearning.lookup(macNum(A), 0), 2);
+    assert.equal(br1.macLearning.lookup(macNum(B), 0), 1);
+  } finally {
+    dp.close();
+  }
+});
