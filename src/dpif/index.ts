@@ -20,5 +20,5 @@ export {
 export type { DumpFlowsOptions, DpifShowPort, DumpableFlow, DatapathView } from './format.js';
 export { PmdPool } from './pmd.js';
 export type { PmdPoolOptions, PmdPort, PmdThreadStats, PmdFlowRecord } from './pmd.js';
-export { tunnelHeader, pushTunnelHeader, parseTunnelFrame, formatTunnelHeader, TUNNEL_TYPE } from './tunnel-header.js';
+export { tunnelHeader, pushTunnelHeader, parseTunnelFrame, formatTunnelHeader, tunnelDpName, TUNNEL_TYPE } from './tunnel-header.js';
 export type { TunnelKind, TunnelHeaderSpec, TunnelMetadata } from './tunnel-header.js';

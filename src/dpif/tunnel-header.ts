@@ -9,6 +9,11 @@ import { ip4Text, hex2 } from './words.js';
 
 export type TunnelKind = 'vxlan' | 'geneve' | 'gre';
 
+/** OVS's name for the datapath port a kind of tunnel on a UDP port shares (vxlan_sys_4789, genev_sys_6081, gre_sys). */
+export function tunnelDpName(kind: TunnelKind, udpPort: number): string {
+  return kind === 'gre' ? 'gre_sys' : `${kind === 'vxlan' ? 'vxlan' : 'genev'}_sys_${udpPort}`;
+}
+
 /** OVS_VPORT_TYPE_* numbers, printed as the header's type. */
 export const TUNNEL_TYPE: Readonly<Record<TunnelKind, number>> = { gre: 3, vxlan: 4, geneve: 5 };
 

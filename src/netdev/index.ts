@@ -13,4 +13,8 @@ export { LINUX_TYPES, SystemNetdev, registerLinuxClasses, systemNetdevClass } fr
 export { TapNetdev, internalNetdevClass, tapNetdevClass } from './tap.js';
 export { PatchNetdev, patchNetdevClass } from './patch.js';
 export { GENEVE_PORT, TUNNEL_CLASSES, TunnelNetdev, VXLAN_PORT, ip4Text, parseIp4, vxlanNetdevClass, type TunnelKind } from './tunnel.js';
-export { flushHostRoutes, hostNeighbour, hostRoute, type HostRoute } from './host-route.js';
+export {
+  flushHostRoutes, hostNeighbour, hostRoute, type HostRoute, addUserRoute, deleteUserRoute, listUserRoutes, type UserRoute, interfaceAddresses, interfaceAddressTexts,
+  kernelRouteTable, type CachedRoute, ip6Text, ip6Value, setTunnelNeighbour, listTunnelNeighbours, flushTunnelNeighbours, tunnelNeighbourAging,
+  setTunnelNeighbourAging, NEIGH_MAX_AGING_S, NEIGH_DEFAULT_AGING_MS, type TunnelNeighbour,
+} from './host-route.js';

@@ -7,6 +7,7 @@ import { DummyNetdev, type NetdevRegistry } from '../netdev/index.js';
 import { formatActions, formatWireMatch, parseFlow } from '../openflow/index.js';
 import { composePacket } from '../flow/index.js';
 import type { Ofproto } from '../ofproto/index.js';
+import { registerTunnelCommands } from './tunnel-commands.js';
 import { TraceError, fdbFlush, fdbShow, traceCommand, type DatapathPipeline } from '../xlate/index.js';
 
 export interface CommandContext {
@@ -112,4 +113,7 @@ export function registerBridgeCommands(ctl: UnixctlServer, ctx: CommandContext):
     }
     return '';
   });
+
+  const dp = ctx.datapath;
+  registerTunnelCommands(ctl, { registry: ctx.registry, ...(dp ? { datapathPorts: () => dp.dp.ports.values(), tunnelConfigChanged: () => dp.purge() } : {}) });
 }

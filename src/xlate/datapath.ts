@@ -10,7 +10,7 @@
 // Packet-outs run through the plain translation (Pipeline).
 
 import {
-  DpifNetdev, FRAME_MAX, FrameBatch, HEADROOM, PmdPool, formatDpctlDumpFlows, formatDpctlShow, formatDpifDumpFlows, formatDpifShow, formatPmdStats, formatUpcallShow,
+  DpifNetdev, FRAME_MAX, FrameBatch, HEADROOM, PmdPool, tunnelDpName, formatDpctlDumpFlows, formatDpctlShow, formatDpifDumpFlows, formatDpifShow, formatPmdStats, formatUpcallShow,
   type DatapathView, type DpAction as DpifAction, type DpPortIo, type DpPortStats, type DumpableFlow, type UpcallResult,
 } from '../dpif/index.js';
 import { fieldSlot } from '../flow/index.js';
@@ -93,10 +93,6 @@ function setOdpPort(bridge: XlateBridge, ofport: number, dpPort: number): void {
   if (p) p.odpPort = dpPort;
 }
 
-/** OVS's name for the datapath port of a kind of tunnel on a UDP port. */
-function tunnelDpName(kind: TunnelKind, udpPort: number): string {
-  return kind === 'gre' ? 'gre_sys' : `${kind === 'vxlan' ? 'vxlan' : 'genev'}_sys_${udpPort}`;
-}
 
 /** The tunnel options a tunnel netdev carries (its class is in netdev/, below this layer's view). */
 function tunnelOptions(netdev: DatapathNetdev): { kind: TunnelKind; dstPort: number } {
