@@ -34,6 +34,8 @@ export interface XlateTable {
 
 export interface XlateNetdev {
   send(frame: Uint8Array): boolean;
+  /** The device's Ethernet address ("xx:xx:..."), where it has one (a bridge's local port: tunnel endpoints check it). */
+  getMac?(): string;
 }
 
 /** A port of the switch, by its 16-bit OpenFlow number. */

@@ -12,7 +12,7 @@ import { formatTunnelHeader, parseTunnelFrame, pushTunnelHeader, tunnelHeader, t
 import { OFPP, type TunnelEncap, type TunnelKind, type XlateTunnels } from './bridge.js';
 import type { XlateContext } from './context.js';
 import { commit } from './odp.js';
-import { getNum, mark, newKey, port32, set } from './key.js';
+import { get, getNum, mark, newKey, port32, set } from './key.js';
 import { macTableOf } from './mac-learning.js';
 import { translate } from './xlate.js';
 
@@ -119,6 +119,12 @@ export function tunnelReceive(ctx: XlateContext, tunnels: XlateTunnels | undefin
   mark(ctx.wc, 'ip_frag');
   if (proto === UDP) mark(ctx.wc, 'udp_dst');
   if (getNum(ctx.key, 'ip_frag') !== 0) return false;
+  // As OVS's terminate_native_tunnel: only a frame addressed to the local port's own MAC is for the endpoint.
+  const local = ctx.bridge.ports.get(OFPP.LOCAL)?.netdev.getMac?.();
+  if (local) {
+    mark(ctx.wc, 'eth_dst');
+    if (get(ctx.key, 'eth_dst') !== BigInt(`0x${local.replace(/:/g, '')}`)) return false;
+  }
   const kind = tunnels.isEndpoint(getNum(ctx.key, 'ip_dst'), proto, proto === UDP ? getNum(ctx.key, 'udp_dst') : 0);
   if (!kind) return false;
   commit(ctx);
