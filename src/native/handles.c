@@ -26,6 +26,7 @@ static void destroy(struct tsw_handle *h)
         close(h->fd);
     }
     pthread_mutex_destroy(&h->rx_lock);
+    free(h->big);
     free(h);
 }
 

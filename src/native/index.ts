@@ -75,11 +75,18 @@ export const FANOUT_MODES = { hash: 0, lb: 1, cpu: 2, rollover: 3, rnd: 4, qm: 5
 export type FanoutMode = keyof typeof FANOUT_MODES;
 
 export interface PacketOpenOptions {
+  /**
+   * The receive ring (default 2). TPACKET_V2 hands each frame over as it is written; TPACKET_V3 packs frames into
+   * blocks handed over full or after `retireMs`, fewer wakeups at high rates for up to that much delay at low ones.
+   */
+  tpacketVersion?: 2 | 3;
+  /** Bytes per TPACKET_V2 slot, a power of two from 2048 (default); bigger frames come whole through the socket. */
+  frameSize?: number;
   /** Bytes per ring block, a power of two >= 4096 (default 256 KiB). */
   blockSize?: number;
   /** Blocks in the ring (default 16). */
   blockCount?: number;
-  /** Milliseconds before the kernel hands over a part-filled block (default 1): the added latency at low rates. */
+  /** TPACKET_V3: milliseconds before the kernel hands over a part-filled block (default 1): the added latency at low rates. */
   retireMs?: number;
   /** Join fanout group `group` (1..65535): sockets of one group share the interface's frames. */
   fanout?: { group: number; mode: FanoutMode };
@@ -98,8 +105,8 @@ export interface TswNative {
   close(handle: number): void;
   kindOf(handle: number): 'afpacket' | 'tap' | 'waker' | 'linkmon' | null;
   packetOpen(ifname: string, opts?: {
-    blockSize?: number; blockCount?: number; retireMs?: number; fanoutGroup?: number; fanoutMode?: number;
-    promisc?: boolean; qdiscBypass?: boolean; ignoreOutgoing?: boolean;
+    tpacketVersion?: number; frameSize?: number; blockSize?: number; blockCount?: number; retireMs?: number;
+    fanoutGroup?: number; fanoutMode?: number; promisc?: boolean; qdiscBypass?: boolean; ignoreOutgoing?: boolean;
   }): number;
   tapOpen(name: string, opts?: { persist?: boolean }): { handle: number; name: string; ifindex: number };
   tapSetPersist(handle: number, persist: boolean): void;
@@ -163,7 +170,7 @@ export function loadNative(): TswNative {
   return addon;
 }
 
-/** Opens an AF_PACKET socket with a TPACKET_V3 receive ring on `ifname`; returns its handle. */
+/** Opens an AF_PACKET socket with a receive ring (TPACKET_V2 unless asked for V3) on `ifname`; returns its handle. */
 export function packetOpen(ifname: string, opts: PacketOpenOptions = {}): number {
   const { fanout, ...rest } = opts;
   return loadNative().packetOpen(ifname, fanout

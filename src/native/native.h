@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <node_api.h>
 
+/* Room for the biggest frame an AF_PACKET socket hands over whole: a 64 KiB
+ * GSO super-frame with its virtio_net_hdr. */
+#define TSW_BIG_FRAME (65536 + 1024)
+
 enum tsw_kind {
     TSW_FREE = 0,
     TSW_AFPACKET,
@@ -37,13 +41,17 @@ struct tsw_handle {
     char ifname[IFNAMSIZ];
     int ifindex;
     struct tsw_counters c;
-    /* AF_PACKET TPACKET_V3 receive ring */
+    /* AF_PACKET receive ring, TPACKET_V2 (a slot per frame) or TPACKET_V3 (blocks) */
+    int tpacket_version;
     uint8_t *ring;
     size_t ring_size;
     unsigned block_size, block_count;
-    unsigned cur_block;   /* next block to read */
-    unsigned cur_pkt;     /* packets of cur_block already copied */
-    uint8_t *cur_ptr;     /* next packet header in cur_block, NULL if not started */
+    unsigned cur_block;   /* V3: next block to read */
+    unsigned cur_pkt;     /* V3: packets of cur_block already copied */
+    uint8_t *cur_ptr;     /* V3: next packet header in cur_block, NULL if not started */
+    unsigned frame_size, frame_count, cur_frame; /* V2: slots, and the next one to read */
+    uint8_t *big;         /* V2: a frame too big for its slot, read whole from the socket */
+    size_t big_len;       /* bytes in big not yet consumed (0: none) */
     unsigned gso_seg;     /* next segment of a super-frame cut across bursts */
     int vnet;             /* PACKET_VNET_HDR on: ring frames carry a virtio_net_hdr, sends need one */
 };

@@ -1,5 +1,5 @@
 // The `system` port type (OVS's netdev-linux "system" class): an existing
-// kernel interface, reached through an AF_PACKET socket with a TPACKET_V3
+// kernel interface, reached through an AF_PACKET socket with a TPACKET_V2
 // receive ring. Opening a name the kernel does not have fails with ENODEV.
 import type { PacketOpenOptions } from '../native/index.js';
 import { packetOpen } from '../native/index.js';

@@ -223,10 +223,10 @@ test('two sockets in one PACKET_FANOUT group share a link\'s frames between them
   }
 });
 
-test('a 9000-byte-MTU link carries a 9018-byte tagged jumbo frame, and a 14-byte runt passes intact', opts, async () => {
+for (const tpacketVersion of [2, 3] as const) test(`TPACKET_V${tpacketVersion}: a 9000-byte-MTU link carries a 9018-byte tagged jumbo frame, and a 14-byte runt passes intact`, opts, async () => {
   sh(`ip link set ${A} mtu 9000 && ip link set ${B} mtu 9000`);
-  const ha = packetOpen(A);
-  const hb = packetOpen(B);
+  const ha = packetOpen(A, { tpacketVersion });
+  const hb = packetOpen(B, { tpacketVersion });
   try {
     const jumbo = frame(7, 9014);
     const tagged = frame(8, 9018, [[0x8100, 5]]);
@@ -381,6 +381,28 @@ test('a worker thread loads the addon and bursts on a handle the main thread ope
   }
 });
 
+test('a TPACKET_V2 ring hands a lone frame over at once; a TPACKET_V3 ring holds it until its block retires', opts, async () => {
+  // V3 with a 1.5 s retire timeout: the frame is not readable before then. V2 has no block to wait for.
+  const ha = packetOpen(A);
+  const v2 = packetOpen(B);
+  const v3 = packetOpen(B, { tpacketVersion: 3, retireMs: 1500 });
+  try {
+    assert.equal(txBatch(ha, batchOf([frame(21, 60)])), 1);
+    const t0 = Date.now();
+    assert.equal((await collect(v2, 1, 1000)).length, 1, 'V2: the frame was not there');
+    assert.equal((await collect(v3, 1, Math.max(0, 700 - (Date.now() - t0)))).length, 0, 'V3: handed over before its block retired');
+    assert.equal((await collect(v3, 1, 3000)).length, 1, 'V3: the frame never came');
+  } finally {
+    for (const h of [ha, v2, v3]) closeHandle(h);
+  }
+});
+
+test('packetOpen refuses a ring version or slot size it cannot use, with EINVAL', opts, () => {
+  for (const bad of [{ tpacketVersion: 1 as 2 }, { tpacketVersion: 4 as 3 }, { frameSize: 3000 }, { frameSize: 1024 }, { frameSize: 1 << 20 }]) {
+    assert.throws(() => packetOpen(A, bad), (e) => isNativeError(e) && e.code === 'EINVAL' && /packetOpen/.test(e.message), JSON.stringify(bad));
+  }
+});
+
 test('wait() returns on wake() from another thread and on frames arriving', opts, async () => {
   const hb = packetOpen(B);
   const waker = native.wakerOpen();
@@ -409,7 +431,7 @@ test('wait() returns on wake() from another thread and on frames arriving', opts
   }
 });
 
-test('TCP between two namespaces through an rxBurst/txBurst forwarder: checksums completed, super-frames cut', opts,
+for (const tpacketVersion of [2, 3] as const) test(`TPACKET_V${tpacketVersion}: TCP between two namespaces through an rxBurst/txBurst forwarder: checksums completed, super-frames cut`, opts,
   async () => {
     // ns1 [x1 10.234.0.1] -- veth -- [r1] forwarder [r2] -- veth -- [x2 10.234.0.2] ns2. The senders' veths keep
     // TSO and checksum offload on, so the ring sees 64 KB frames with unfinished checksums.
@@ -425,8 +447,8 @@ test('TCP between two namespaces through an rxBurst/txBurst forwarder: checksums
         quiet(r);
         sh(`ip link set ${r} up`);
       }
-      const h1 = packetOpen(r1);
-      const h2 = packetOpen(r2);
+      const h1 = packetOpen(r1, { tpacketVersion });
+      const h2 = packetOpen(r2, { tpacketVersion });
       let running = true;
       let forwarded = 0;
       const b = new FrameBatch(32); // smaller than one super-frame's segments: cutting resumes across bursts
@@ -464,6 +486,7 @@ test('TCP between two namespaces through an rxBurst/txBurst forwarder: checksums
         assert.equal(digest, sent.trim());
         const st = native.portStats(h1);
         assert.equal(st.rx_truncated, 0);
+        assert.equal(st.rx_dropped, 0);
         assert.ok(forwarded > (4 << 20) / 1514, `forwarded ${forwarded} frames`);
       } finally {
         running = false;
