@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Classifier, type ClsRule } from '../src/ofproto/classifier.js';
+import { Classifier, compactWords, type ClsRule } from '../src/ofproto/classifier.js';
 import { FLOW_WORDS, matchToKeyMask, newFlowKey, setField } from '../src/flow/index.js';
 import type { FieldMatch } from '../src/openflow/index.js';
 import { realOvsMissing, startRealOvs, type SwitchImpl } from '../test/interop/real-ovs.js';
@@ -204,6 +204,8 @@ function clsFile(rules: ClsSpec[], keys: number[][]): string {
 /** tsw's names for a rule's or key's L4 ports depend on the protocol, as in OpenFlow. */
 const l4 = (proto: number): string => (proto === 6 ? 'tcp' : 'udp');
 
+const sharedMasks = new Map<string, Uint32Array>();
+
 function tswRule(r: ClsSpec, index: number): BenchRule {
   const match: Record<string, FieldMatch> = {};
   CF.forEach((name, i) => {
@@ -213,7 +215,11 @@ function tswRule(r: ClsSpec, index: number): BenchRule {
     const full = r.m[i] === 2 ** CF_BITS[i]! - 1;
     match[key] = full ? { value: BigInt(r.v[i]!) } : { value: BigInt(r.v[i]!), mask: BigInt(r.m[i]!) };
   });
-  return { ...matchToKeyMask(match), priority: r.priority, index };
+  const { value, mask } = matchToKeyMask(match);
+  // Rules with one mask share its array, as ofproto's rules do (Classifier.internMask), as OVS's share a minimask.
+  const shared = sharedMasks.get(mask.join()) ?? mask;
+  sharedMasks.set(mask.join(), shared);
+  return { mask: shared, words: compactWords(value, mask), priority: r.priority, index };
 }
 
 function tswKey(k: number[]): Uint32Array {

@@ -7,8 +7,28 @@
 
 export interface ClsRule {
   readonly priority: number;
-  readonly value: Uint32Array;
   readonly mask: Uint32Array;
+  /**
+   * The rule's value on its mask's non-zero words only, in word order (OVS's
+   * minimatch): a rule keeps a few words, not a whole flow key.
+   */
+  readonly words: Uint32Array;
+}
+
+/** The words of `value` where `mask` is non-zero, in order: what a ClsRule keeps. */
+export function compactWords(value: Uint32Array, mask: Uint32Array): Uint32Array {
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i]) n++;
+  const out = new Uint32Array(n);
+  for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) out[j++] = (value[i]! & mask[i]!) >>> 0;
+  return out;
+}
+
+/** A rule's value as a whole flow key (zero where its mask is). */
+export function expandWords(rule: ClsRule): Uint32Array {
+  const out = new Uint32Array(rule.mask.length);
+  for (let i = 0, j = 0; i < rule.mask.length; i++) if (rule.mask[i]) out[i] = rule.words[j++]!;
+  return out;
 }
 
 class Subtable<T extends ClsRule> {
@@ -28,6 +48,16 @@ class Subtable<T extends ClsRule> {
     this.maskWords = Uint32Array.from(idx.map((i) => mask[i]!));
   }
 
+  /** Hash of a rule's compact words: equal to hashKey of any key the rule matches. */
+  hashWords(words: Uint32Array): number {
+    let h = 0x9e3779b9 | 0;
+    for (let i = 0; i < words.length; i++) {
+      h = Math.imul(h ^ (words[i]! | 0), 0x01000193);
+      h ^= h >>> 15;
+    }
+    return h;
+  }
+
   /** Hash of `key` under this subtable's mask (no allocation). */
   hashKey(key: Uint32Array): number {
     let h = 0x9e3779b9 | 0;
@@ -40,21 +70,13 @@ class Subtable<T extends ClsRule> {
     return h;
   }
 
-  /** Two masked values are equal on this subtable's words (the others are zero in both). */
-  sameValue(a: Uint32Array, b: Uint32Array): boolean {
-    const idx = this.idx;
-    for (let i = 0; i < idx.length; i++) if (a[idx[i]!] !== b[idx[i]!]) return false;
-    return true;
-  }
-
   /** True when `key` under the mask equals the rule's value. */
   matches(rule: ClsRule, key: Uint32Array): boolean {
     const idx = this.idx;
     const mw = this.maskWords;
-    const v = rule.value;
+    const v = rule.words;
     for (let i = 0; i < idx.length; i++) {
-      const w = idx[i]!;
-      if (((key[w]! & mw[i]!) >>> 0) !== v[w]) return false;
+      if (((key[idx[i]!]! & mw[i]!) >>> 0) !== v[i]) return false;
     }
     return true;
   }
@@ -129,6 +151,8 @@ function sameWords(a: Uint32Array, b: Uint32Array): boolean {
 
 export class Classifier<T extends ClsRule> implements Iterable<T> {
   private readonly byMask = new MaskIndex<T>();
+  /** Subtables by mask array identity: rules share their subtable's mask (internMask), so most finds end here. */
+  private byIdentity = new WeakMap<Uint32Array, Subtable<T>>();
   /** Subtables by descending max priority (re-sorted when a max changes). */
   private order: Array<Subtable<T>> = [];
   private dirty = false;
@@ -152,16 +176,25 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
     return this.order;
   }
 
+  /** The subtable of rules with this mask, if any. */
+  private subtableOf(mask: Uint32Array): Subtable<T> | undefined {
+    const st = this.byIdentity.get(mask);
+    if (st) return st;
+    const found = this.byMask.find(mask);
+    if (found) this.byIdentity.set(mask, found);
+    return found;
+  }
+
   /** Adds a rule; an existing rule with identical mask, value and priority is replaced and returned. */
   insert(rule: T): T | null {
-    const mh = maskHashOf(rule.mask);
-    let st = this.byMask.find(rule.mask, mh);
+    let st = this.subtableOf(rule.mask);
     if (!st) {
-      st = new Subtable<T>(rule.mask, mh);
+      st = new Subtable<T>(rule.mask, maskHashOf(rule.mask));
       this.byMask.add(st);
+      this.byIdentity.set(rule.mask, st);
       this.dirty = true;
     }
-    const h = st.hashKey(rule.value);
+    const h = st.hashWords(rule.words);
     let bucket = st.buckets.get(h);
     if (!bucket) {
       bucket = [];
@@ -169,7 +202,7 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
     }
     for (let i = 0; i < bucket.length; i++) {
       const r = bucket[i]!;
-      if (r.priority === rule.priority && st.sameValue(r.value, rule.value)) {
+      if (r.priority === rule.priority && sameWords(r.words, rule.words)) {
         bucket[i] = rule;
         return r;
       }
@@ -189,9 +222,9 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
   }
 
   remove(rule: T): boolean {
-    const st = this.byMask.find(rule.mask);
+    const st = this.subtableOf(rule.mask);
     if (!st) return false;
-    const h = st.hashKey(rule.value);
+    const h = st.hashWords(rule.words);
     const bucket = st.buckets.get(h);
     const i = bucket ? bucket.indexOf(rule) : -1;
     if (!bucket || i < 0) return false;
@@ -204,6 +237,8 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
     else st.priorities.delete(rule.priority);
     if (st.size === 0) {
       this.byMask.delete(st);
+      // Other arrays equal to its mask may still point at it: forget them all.
+      this.byIdentity = new WeakMap();
       this.dirty = true;
     } else if (rule.priority === st.maxPriority && n === 0) {
       st.recomputeMax();
@@ -214,11 +249,11 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
 
   /** The rule with exactly this mask, value and priority (strict flow_mods). */
   findExact(value: Uint32Array, mask: Uint32Array, priority: number): T | null {
-    const st = this.byMask.find(mask);
+    const st = this.subtableOf(mask);
     if (!st) return null;
     const bucket = st.buckets.get(st.hashKey(value));
     if (!bucket) return null;
-    for (const r of bucket) if (r.priority === priority && st.sameValue(r.value, value)) return r;
+    for (const r of bucket) if (r.priority === priority && st.matches(r, value)) return r;
     return null;
   }
 
@@ -227,7 +262,7 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
    * one: rules of a subtable can share one array instead of a copy each.
    */
   internMask(mask: Uint32Array): Uint32Array {
-    return this.byMask.find(mask)?.mask ?? mask;
+    return this.subtableOf(mask)?.mask ?? mask;
   }
 
   /**
@@ -270,11 +305,14 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
         if ((mask[i]! & st.mask[i]!) >>> 0 !== mask[i]) { covers = false; break; }
       }
       if (!covers) continue;
+      // The query's mask lies within the subtable's, so every word it checks is one the rules keep.
+      const idx = st.idx;
       for (const bucket of st.buckets.values()) {
         for (const r of bucket) {
           let ok = true;
-          for (let i = 0; i < mask.length; i++) {
-            if (((r.value[i]! & mask[i]!) >>> 0) !== value[i]) { ok = false; break; }
+          for (let j = 0; j < idx.length; j++) {
+            const w = idx[j]!;
+            if (((r.words[j]! & mask[w]!) >>> 0) !== value[w]) { ok = false; break; }
           }
           if (ok) yield r;
         }
@@ -282,22 +320,34 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
     }
   }
 
-  /** Rules of the same priority that some packet could match together with `rule` (OFPFF_CHECK_OVERLAP). */
-  *overlapping(rule: ClsRule): Iterable<T> {
+  /** Rules of priority `priority` that some packet could match together with (value, mask) (OFPFF_CHECK_OVERLAP). */
+  *overlapping(value: Uint32Array, mask: Uint32Array, priority: number): Iterable<T> {
     for (const st of this.byMask.values()) {
-      if (!st.priorities.has(rule.priority)) continue;
+      if (!st.priorities.has(priority)) continue;
+      const idx = st.idx;
+      const mw = st.maskWords;
       for (const bucket of st.buckets.values()) {
         for (const r of bucket) {
-          if (r.priority !== rule.priority) continue;
+          if (r.priority !== priority) continue;
           let ok = true;
-          for (let i = 0; i < this.nWords; i++) {
-            const both = (r.mask[i]! & rule.mask[i]!) >>> 0;
-            if (((r.value[i]! ^ rule.value[i]!) & both) !== 0) { ok = false; break; }
+          for (let j = 0; j < idx.length; j++) {
+            const w = idx[j]!;
+            if (((r.words[j]! ^ value[w]!) & mask[w]! & mw[j]!) !== 0) { ok = false; break; }
           }
           if (ok) yield r;
         }
       }
     }
+  }
+
+  /** True when `rule` matches every packet (value, mask) matches: it is at least as specific and agrees on the bits. */
+  static covers(rule: ClsRule, value: Uint32Array, mask: Uint32Array): boolean {
+    for (let i = 0, j = 0; i < mask.length; i++) {
+      const rm = rule.mask[i]!;
+      if ((mask[i]! & rm) >>> 0 !== mask[i]) return false;
+      if (rm && ((rule.words[j++]! & mask[i]!) >>> 0) !== value[i]) return false;
+    }
+    return true;
   }
 
   *[Symbol.iterator](): Iterator<T> {
@@ -306,6 +356,7 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
 
   clear(): void {
     this.byMask.clear();
+    this.byIdentity = new WeakMap();
     this.order = [];
     this.count = 0;
     this.dirty = false;

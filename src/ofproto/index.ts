@@ -6,5 +6,5 @@ export type { TableConfig } from './table.js';
 export { OfTable } from './table.js';
 export { Rule, REMOVED_REASON } from './rule.js';
 export { OfPort, PC, PS, OFPP_LOCAL } from './ports.js';
-export { Classifier, type ClsRule } from './classifier.js';
+export { Classifier, compactWords, expandWords, type ClsRule } from './classifier.js';
 export { decodeFlowMod, TABLE_ALL, N_TABLES, type OfFlowMod } from './flow-mod.js';

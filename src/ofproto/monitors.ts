@@ -14,6 +14,7 @@ import { matchToKeyMask } from '../flow/index.js';
 import type { OfConn } from './ofconn.js';
 import { actionsOutputTo, actionsOutputToGroup, canonicalMatch, GROUP_ANY, N_TABLES, TABLE_ALL } from './flow-mod.js';
 import type { Rule } from './rule.js';
+import { Classifier } from './classifier.js';
 
 /** OFPFMF_* (OpenFlow 1.4 numbering, which the Nicira/ONF flags are mapped to, as OVS does). */
 const F = { INITIAL: 1, ADD: 2, REMOVED: 4, MODIFY: 8, INSTRUCTIONS: 16, NO_ABBREV: 32, ONLY_OWN: 64 } as const;
@@ -244,11 +245,7 @@ export class FlowMonitors {
     if (m.tableId !== TABLE_ALL && m.tableId !== rule.tableId) return false;
     if (!actionsOutputTo(rule.actions, m.outPort) && !(oldActions && actionsOutputTo(oldActions, m.outPort))) return false;
     if (!actionsOutputToGroup(rule.actions, m.outGroup)) return false;
-    for (let i = 0; i < m.mask.length; i++) {
-      if ((m.mask[i]! & rule.mask[i]!) >>> 0 !== m.mask[i]) return false;
-      if (((rule.value[i]! & m.mask[i]!) >>> 0) !== m.value[i]) return false;
-    }
-    return true;
+    return Classifier.covers(rule, m.value, m.mask);
   }
 
   /** Rules monitor m covers, with the flags to report them by: all of them (seqno 0), or those changed after seqno. */

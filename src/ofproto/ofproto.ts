@@ -342,7 +342,7 @@ export class Ofproto implements OfprotoHooks {
     // Rules with the same mask share one array (a flow key is ~470 bytes).
     const mask = table.cls.internMask(key.mask);
     if (fm.flags & FF.CHECK_OVERLAP) {
-      for (const other of table.cls.overlapping({ priority: fm.priority, value, mask })) {
+      for (const other of table.cls.overlapping(value, mask, fm.priority)) {
         void other;
         throw new OfError('OFPFMFC_OVERLAP', 'an existing flow overlaps');
       }

@@ -6,7 +6,7 @@ import {
   actionsToWire, instructionsToWire, oxmNames, protocolOfVersion,
   type Match, type Protocol, type TextAction, type OfMessage, type FlowStats, type NxFlowStats,
 } from '../openflow/index.js';
-import type { ClsRule } from './classifier.js';
+import { compactWords, type ClsRule } from './classifier.js';
 import { FF } from './flow-mod.js';
 
 /** OFPRR_*: why a flow went away. */
@@ -53,10 +53,14 @@ export class Rule implements ClsRule {
   /** Set once removed from its table, so late references (packet-outs in flight) see it is gone. */
   removed = false;
 
+  /** The value on the mask's non-zero words (see ClsRule). */
+  readonly words: Uint32Array;
+
   constructor(
     readonly tableId: number,
     readonly priority: number,
-    readonly value: Uint32Array,
+    value: Uint32Array,
+    /** Shared by the rules of a subtable (Classifier.internMask). */
     readonly mask: Uint32Array,
     /** Canonical match (the rule's minimask in NXM names), as replies print it. */
     readonly match: Match,
@@ -68,14 +72,19 @@ export class Rule implements ClsRule {
     readonly flags: number,
     readonly created: number,
   ) {
+    this.words = compactWords(value, mask);
     this.used = created;
     this.modified = created;
     this.acts = actions;
   }
 
   private acts: readonly TextAction[];
-  /** The actions in each protocol's wire form, built on first use: dumps and monitors send the same rule again and again. */
-  private wire: Map<Protocol, unknown> | null = null;
+  /**
+   * The actions in the wire form of the protocol last asked for, built on first use: dumps and monitors send the
+   * same rule again and again, mostly in one protocol (one slot, not one per protocol: it is kept per rule).
+   */
+  private wireProtocol: Protocol | null = null;
+  private wire: unknown = null;
 
   get actions(): readonly TextAction[] {
     return this.acts;
@@ -83,19 +92,18 @@ export class Rule implements ClsRule {
 
   set actions(list: readonly TextAction[]) {
     this.acts = list;
+    this.wireProtocol = null;
     this.wire = null;
   }
 
   /** Actions (OF1.0/NXM) or instructions (OF1.1+) of `p`, leaving out what it cannot carry. */
   private wireActions(p: Protocol): unknown {
-    this.wire ??= new Map();
-    let w = this.wire.get(p);
-    if (w === undefined) {
+    if (this.wireProtocol !== p) {
       const list = encodable(this.acts, p);
-      w = p === 'NXM' || p === 'OpenFlow10' ? actionsToWire(list, p) : instructionsToWire(list, p);
-      this.wire.set(p, w);
+      this.wire = p === 'NXM' || p === 'OpenFlow10' ? actionsToWire(list, p) : instructionsToWire(list, p);
+      this.wireProtocol = p;
     }
-    return w;
+    return this.wire;
   }
 
   get sendFlowRemoved(): boolean {
