@@ -12,14 +12,17 @@ export interface ClsRule {
    * The rule's value on its mask's non-zero words only, in word order (OVS's
    * minimatch): a rule keeps a few words, not a whole flow key.
    */
-  readonly words: Uint32Array;
+  readonly words: readonly number[];
 }
 
-/** The words of `value` where `mask` is non-zero, in order: what a ClsRule keeps. */
-export function compactWords(value: Uint32Array, mask: Uint32Array): Uint32Array {
+/**
+ * The words of `value` where `mask` is non-zero, in order: what a ClsRule keeps. A plain array: a few numbers
+ * in one cost a third of a small typed array (which carries a buffer object as well).
+ */
+export function compactWords(value: Uint32Array, mask: Uint32Array): number[] {
   let n = 0;
   for (let i = 0; i < mask.length; i++) if (mask[i]) n++;
-  const out = new Uint32Array(n);
+  const out = new Array<number>(n);
   for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) out[j++] = (value[i]! & mask[i]!) >>> 0;
   return out;
 }
@@ -35,8 +38,11 @@ class Subtable<T extends ClsRule> {
   /** Indexes of the mask's non-zero words: only these are hashed and compared. */
   readonly idx: Int32Array;
   readonly maskWords: Uint32Array;
-  /** Masked-key hash → rules with that hash (equal keys or collisions), highest priority first. */
-  readonly buckets = new Map<number, T[]>();
+  /**
+   * Masked-key hash → the rule with that hash, or the rules (equal keys or collisions) highest priority first:
+   * most hashes have one rule, which then needs no array.
+   */
+  readonly buckets = new Map<number, T | T[]>();
   maxPriority = -1;
   size = 0;
   readonly priorities = new Map<number, number>();
@@ -49,7 +55,7 @@ class Subtable<T extends ClsRule> {
   }
 
   /** Hash of a rule's compact words: equal to hashKey of any key the rule matches. */
-  hashWords(words: Uint32Array): number {
+  hashWords(words: readonly number[]): number {
     let h = 0x9e3779b9 | 0;
     for (let i = 0; i < words.length; i++) {
       h = Math.imul(h ^ (words[i]! | 0), 0x01000193);
@@ -79,6 +85,13 @@ class Subtable<T extends ClsRule> {
       if (((key[idx[i]!]! & mw[i]!) >>> 0) !== v[i]) return false;
     }
     return true;
+  }
+
+  *rules(): Generator<T> {
+    for (const b of this.buckets.values()) {
+      if (Array.isArray(b)) yield* b;
+      else yield b;
+    }
   }
 
   recomputeMax(): void {
@@ -143,7 +156,7 @@ class MaskIndex<T extends ClsRule> {
   }
 }
 
-function sameWords(a: Uint32Array, b: Uint32Array): boolean {
+function sameWords(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -195,9 +208,18 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
       this.dirty = true;
     }
     const h = st.hashWords(rule.words);
-    let bucket = st.buckets.get(h);
-    if (!bucket) {
+    const found = st.buckets.get(h);
+    let bucket: T[];
+    if (found === undefined) {
+      st.buckets.set(h, rule);
       bucket = [];
+    } else if (Array.isArray(found)) {
+      bucket = found;
+    } else if (found.priority === rule.priority && sameWords(found.words, rule.words)) {
+      st.buckets.set(h, rule);
+      return found;
+    } else {
+      bucket = [found];
       st.buckets.set(h, bucket);
     }
     for (let i = 0; i < bucket.length; i++) {
@@ -207,10 +229,12 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
         return r;
       }
     }
-    // Highest priority first; equal priorities keep insertion order.
-    let at = bucket.length;
-    while (at > 0 && bucket[at - 1]!.priority < rule.priority) at--;
-    bucket.splice(at, 0, rule);
+    if (found !== undefined) {
+      // Highest priority first; equal priorities keep insertion order.
+      let at = bucket.length;
+      while (at > 0 && bucket[at - 1]!.priority < rule.priority) at--;
+      bucket.splice(at, 0, rule);
+    }
     st.size++;
     this.count++;
     st.priorities.set(rule.priority, (st.priorities.get(rule.priority) ?? 0) + 1);
@@ -226,10 +250,14 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
     if (!st) return false;
     const h = st.hashWords(rule.words);
     const bucket = st.buckets.get(h);
-    const i = bucket ? bucket.indexOf(rule) : -1;
-    if (!bucket || i < 0) return false;
-    bucket.splice(i, 1);
-    if (bucket.length === 0) st.buckets.delete(h);
+    if (bucket === rule) {
+      st.buckets.delete(h);
+    } else {
+      const i = Array.isArray(bucket) ? bucket.indexOf(rule) : -1;
+      if (!Array.isArray(bucket) || i < 0) return false;
+      bucket.splice(i, 1);
+      if (bucket.length === 1) st.buckets.set(h, bucket[0]!);
+    }
     st.size--;
     this.count--;
     const n = (st.priorities.get(rule.priority) ?? 1) - 1;
@@ -252,7 +280,8 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
     const st = this.subtableOf(mask);
     if (!st) return null;
     const bucket = st.buckets.get(st.hashKey(value));
-    if (!bucket) return null;
+    if (bucket === undefined) return null;
+    if (!Array.isArray(bucket)) return bucket.priority === priority && st.matches(bucket, value) ? bucket : null;
     for (const r of bucket) if (r.priority === priority && st.matches(r, value)) return r;
     return null;
   }
@@ -283,7 +312,14 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
         for (let i = 0; i < idx.length; i++) wc[idx[i]!] = (wc[idx[i]!]! | mw[i]!) >>> 0;
       }
       const bucket = st.buckets.get(st.hashKey(key));
-      if (!bucket) continue;
+      if (bucket === undefined) continue;
+      if (!Array.isArray(bucket)) {
+        if (bucket.priority > bestPri && st.matches(bucket, key)) {
+          best = bucket;
+          bestPri = bucket.priority;
+        }
+        continue;
+      }
       for (let i = 0; i < bucket.length; i++) {
         const r = bucket[i]!;
         if (r.priority <= bestPri) break;
@@ -307,15 +343,13 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
       if (!covers) continue;
       // The query's mask lies within the subtable's, so every word it checks is one the rules keep.
       const idx = st.idx;
-      for (const bucket of st.buckets.values()) {
-        for (const r of bucket) {
-          let ok = true;
-          for (let j = 0; j < idx.length; j++) {
-            const w = idx[j]!;
-            if (((r.words[j]! & mask[w]!) >>> 0) !== value[w]) { ok = false; break; }
-          }
-          if (ok) yield r;
+      for (const r of st.rules()) {
+        let ok = true;
+        for (let j = 0; j < idx.length; j++) {
+          const w = idx[j]!;
+          if (((r.words[j]! & mask[w]!) >>> 0) !== value[w]) { ok = false; break; }
         }
+        if (ok) yield r;
       }
     }
   }
@@ -326,16 +360,14 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
       if (!st.priorities.has(priority)) continue;
       const idx = st.idx;
       const mw = st.maskWords;
-      for (const bucket of st.buckets.values()) {
-        for (const r of bucket) {
-          if (r.priority !== priority) continue;
-          let ok = true;
-          for (let j = 0; j < idx.length; j++) {
-            const w = idx[j]!;
-            if (((r.words[j]! ^ value[w]!) & mask[w]! & mw[j]!) !== 0) { ok = false; break; }
-          }
-          if (ok) yield r;
+      for (const r of st.rules()) {
+        if (r.priority !== priority) continue;
+        let ok = true;
+        for (let j = 0; j < idx.length; j++) {
+          const w = idx[j]!;
+          if (((r.words[j]! ^ value[w]!) & mask[w]! & mw[j]!) !== 0) { ok = false; break; }
         }
+        if (ok) yield r;
       }
     }
   }
@@ -351,7 +383,7 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
   }
 
   *[Symbol.iterator](): Iterator<T> {
-    for (const st of this.byMask.values()) for (const bucket of st.buckets.values()) yield* bucket;
+    for (const st of this.byMask.values()) yield* st.rules();
   }
 
   clear(): void {

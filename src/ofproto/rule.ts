@@ -54,7 +54,7 @@ export class Rule implements ClsRule {
   removed = false;
 
   /** The value on the mask's non-zero words (see ClsRule). */
-  readonly words: Uint32Array;
+  readonly words: readonly number[];
 
   constructor(
     readonly tableId: number,

@@ -3,7 +3,7 @@
 // when a reply outgrows one message.
 
 import {
-  OfError, OFPMPF_REQ_MORE, splitMultipartReply, port11To10,
+  OfError, OFPMPF_REQ_MORE, multipartParts, splitMultipartReply, port11To10,
   type MessageOf, type MultipartReply, type OfMessage, type MultipartRequest,
 } from '../openflow/index.js';
 import type { OfConn } from './connmgr.js';
@@ -62,8 +62,12 @@ export function handleMultipart(of: Ofproto, conn: OfConn, msg: MessageOf<'MULTI
     case 'NX_FLOW': {
       const nx = req.stat === 'NX_FLOW';
       const q = decodeFlowStatsRequest(req.body, v, nx);
-      const entries = of.queryRules(q).map((r) => r.statsEntry(v, now, nx));
-      reply(conn, msg, list(req.stat, entries));
+      const rules = of.queryRules(q);
+      // Entries are made part by part as the parts are sent: a dump of many flows never holds all its entries at once.
+      const entries = (function* () { for (const r of rules) yield r.statsEntry(v, now, nx); })();
+      for (const body of multipartParts(req.stat, 0, entries, v)) {
+        conn.send({ version: v, xid: msg.xid, kind: 'MULTIPART_REPLY', body } as OfMessage);
+      }
       return;
     }
     case 'AGGREGATE':

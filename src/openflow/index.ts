@@ -35,7 +35,7 @@ export {
   oxmEntry, type Match, type FieldMatch, type OxmEntry,
 } from './match.js';
 export {
-  multipartCodec, multipartRows, splitMultipartReply, MultipartAssembler, OFPMPF_REQ_MORE, OFPMPF_REPLY_MORE, OFPTFPT, OFPFME,
+  multipartCodec, multipartRows, multipartParts, splitMultipartReply, MultipartAssembler, OFPMPF_REQ_MORE, OFPMPF_REPLY_MORE, OFPTFPT, OFPFME,
   type MultipartRequest, type MultipartReply, type MultipartKind, type MultipartBodies, type Desc, type PortDescRequest, type Entries,
   type FlowStatsRequest, type FlowStats, type FlowDesc15, type AggregateStatsReply, type TableStats, type TableFeatures, type TableFeatureProp,
   type PortStatsRequest, type PortStats, type PortStatsProp, type QueueStatsRequest, type QueueStats, type QueueDesc, type IdRequest,
@@ -70,4 +70,8 @@ export {
   NXTTMC, NXT_CT, NXT_CT_TUPLE, NXFME, ONF_FLOW_MONITOR,
   type Nx2Bodies, type TlvMap, type CtFlushProp, type CtTupleProp, type NxFlowMonitorRequest, type NxFlowUpdate, type IpfixStats,
 } from './nicira2.js';
+export {
+  TLV_MAX_FIELDS, TLV_MAX_OPTION_SPACE, TLV_MAX_OPT_SIZE, tlvMappingsProblem, checkTlvTableMod, parseTlvMappings, formatTlvMapping,
+  type TlvTableCommand,
+} from './tlv-table.js';
 export * from './text/index.js';

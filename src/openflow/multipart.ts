@@ -450,27 +450,37 @@ export function splitMultipartReply<M extends MultipartReply | MultipartRequest>
 ): M[] {
   const item = statRows(version).find((r) => r.stat === reply.stat)?.entry?.[dir];
   if (!item || !('entries' in reply.body)) return [reply];
-  const parts: M[] = [];
+  return [...multipartParts(reply.stat, reply.flags, reply.body.entries as Iterable<unknown>, version, maxBody, dir)] as M[];
+}
+
+/**
+ * The parts of a list reply whose entries come from `entries`, made as they
+ * are consumed: a caller that sends each part before asking for the next
+ * holds one part's entries at a time, however many there are in all.
+ */
+export function* multipartParts(
+  stat: MultipartReply['stat'] | MultipartRequest['stat'], flags: number, entries: Iterable<unknown>, version: number,
+  maxBody = 0xffff - 24, dir: 'request' | 'reply' = 'reply',
+): Generator<MultipartReply | MultipartRequest> {
+  const item = statRows(version).find((r) => r.stat === stat)?.entry?.[dir];
+  if (!item) throw new RangeError(`multipart ${stat} has no list body in version ${version}`);
   const part = (es: unknown[], more: boolean) => ({
-    stat: reply.stat,
-    flags: more ? reply.flags | OFPMPF_REPLY_MORE : reply.flags & ~OFPMPF_REPLY_MORE,
-    body: { entries: es },
-  }) as M;
+    stat, flags: more ? flags | OFPMPF_REPLY_MORE : flags & ~OFPMPF_REPLY_MORE, body: { entries: es },
+  }) as MultipartReply | MultipartRequest;
   let current: unknown[] = [];
   let size = 0;
-  for (const e of reply.body.entries as unknown[]) {
+  for (const e of entries) {
     const n = item.size(e);
     if (n > maxBody) throw new RangeError('a single multipart entry exceeds the message limit');
     if (size + n > maxBody && current.length) {
-      parts.push(part(current, true));
+      yield part(current, true);
       current = [];
       size = 0;
     }
     current.push(e);
     size += n;
   }
-  parts.push(part(current, false));
-  return parts;
+  yield part(current, false);
 }
 
 /**
