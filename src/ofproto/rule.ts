@@ -6,6 +6,7 @@ import {
   actionsToWire, instructionsToWire, oxmNames, protocolOfVersion,
   type Match, type Protocol, type TextAction, type OfMessage, type FlowStats, type NxFlowStats,
 } from '../openflow/index.js';
+import { shareActions, type ActionSet } from './action-set.js';
 import { compactWords, type ClsRule } from './classifier.js';
 import { FF } from './flow-mod.js';
 
@@ -75,35 +76,23 @@ export class Rule implements ClsRule {
     this.words = compactWords(value, mask);
     this.used = created;
     this.modified = created;
-    this.acts = actions;
+    this.acts = shareActions(actions);
   }
 
-  private acts: readonly TextAction[];
-  /**
-   * The actions in the wire form of the protocol last asked for, built on first use: dumps and monitors send the
-   * same rule again and again, mostly in one protocol (one slot, not one per protocol: it is kept per rule).
-   */
-  private wireProtocol: Protocol | null = null;
-  private wire: unknown = null;
+  /** Shared with every rule whose actions are the same, wire forms included. */
+  private acts: ActionSet;
 
   get actions(): readonly TextAction[] {
-    return this.acts;
+    return this.acts.list;
   }
 
   set actions(list: readonly TextAction[]) {
-    this.acts = list;
-    this.wireProtocol = null;
-    this.wire = null;
+    this.acts = shareActions(list);
   }
 
   /** Actions (OF1.0/NXM) or instructions (OF1.1+) of `p`, leaving out what it cannot carry. */
   private wireActions(p: Protocol): unknown {
-    if (this.wireProtocol !== p) {
-      const list = encodable(this.acts, p);
-      this.wire = p === 'NXM' || p === 'OpenFlow10' ? actionsToWire(list, p) : instructionsToWire(list, p);
-      this.wireProtocol = p;
-    }
-    return this.wire;
+    return this.acts.wireFor(p, encodable);
   }
 
   get sendFlowRemoved(): boolean {

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Classifier, compactWords, expandWords, type ClsRule } from '../../src/ofproto/classifier.js';
+import type { TextAction } from '../../src/openflow/index.js';
 
 const WORDS = 12;
 
@@ -106,4 +107,18 @@ test('loose, strict and overlap queries agree with a scan, before and after remo
   for (const r of [...live]) assert.ok(cls.remove(r));
   assert.equal(cls.size, 0);
   assert.equal(cls.subtableCount(), 0);
+});
+
+test('rules with the same actions share one list and its wire form; different actions never do', async () => {
+  const { shareActions } = await import('../../src/ofproto/action-set.js');
+  const out = (port: number): TextAction[] => [{ type: 'output', port, max_len: 0 } as TextAction];
+  const setField = (v: bigint): TextAction[] => [{ type: 'set_field', field: 'metadata', value: v } as unknown as TextAction];
+  const a = shareActions(out(2));
+  assert.equal(shareActions(out(2)), a, 'equal lists are one set');
+  assert.notEqual(shareActions(out(3)), a);
+  assert.equal(shareActions(setField(1n)), shareActions(setField(1n)));
+  assert.notEqual(shareActions(setField(1n)), shareActions(setField(2n)), 'bigints are compared by value');
+  assert.notEqual(shareActions(setField(1n)), shareActions([{ type: 'set_field', field: 'metadata', value: '1n' } as unknown as TextAction]));
+  const w = a.wireFor('OpenFlow13', (l) => l);
+  assert.equal(shareActions(out(2)).wireFor('OpenFlow13', (l) => l), w, 'the wire form is made once');
 });
