@@ -77,6 +77,13 @@ export function handleMessage(of: Ofproto, conn: OfConn, msg: OfMessage, raw: Ui
     case 'NXT_FLOW_MONITOR_CANCEL':
       of.monitors.cancel(conn, msg.body.id);
       return;
+    case 'NXT_TLV_TABLE_MOD':
+      of.tlvTable.mod(msg.body);
+      of.tablesVersion++;
+      return;
+    case 'NXT_TLV_TABLE_REQUEST':
+      conn.send({ version, xid, kind: 'NXT_TLV_TABLE_REPLY', body: of.tlvTable.reply() });
+      return;
     case 'NXT_FLOW_AGE':
       return;
     case 'EXPERIMENTER':

@@ -8,3 +8,4 @@ export { Rule, REMOVED_REASON } from './rule.js';
 export { OfPort, PC, PS, OFPP_LOCAL } from './ports.js';
 export { Classifier, compactWords, expandWords, type ClsRule } from './classifier.js';
 export { decodeFlowMod, TABLE_ALL, N_TABLES, type OfFlowMod } from './flow-mod.js';
+export { TlvTable, type TlvOption, type TlvSpan } from './tlv-map.js';

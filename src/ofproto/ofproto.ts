@@ -20,6 +20,7 @@ import { OfTable, type TableConfig } from './table.js';
 import { handleMessage } from './handler.js';
 import { Bundles } from './bundles.js';
 import { FlowMonitors } from './monitors.js';
+import { TlvTable } from './tlv-map.js';
 import type { XlateTunnels } from '../xlate/index.js';
 
 const log = vlogModule('ofproto');
@@ -67,6 +68,8 @@ export class Ofproto implements OfprotoHooks {
   readonly connmgr: Connmgr;
   readonly bundles = new Bundles(this);
   readonly monitors = new FlowMonitors(this);
+  /** The Geneve option mapping behind tun_metadata0-63 (NXT_TLV_TABLE_MOD), one per bridge as in OVS. */
+  readonly tlvTable = new TlvTable();
   /** The switch's tunnel endpoints, shared by its bridges (set by the bridge layer). */
   tunnels: XlateTunnels | undefined;
   readonly desc: Required<NonNullable<OfprotoOptions['desc']>>;

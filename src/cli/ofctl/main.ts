@@ -15,6 +15,7 @@ import { INFO_COMMANDS, type OnlineHandler } from './cmds-info.js';
 import { FLOW_COMMANDS } from './cmds-flows.js';
 import { GROUP_METER_COMMANDS } from './cmds-groups.js';
 import { MONITOR_COMMANDS } from './cmds-monitor.js';
+import { TLV_COMMANDS } from './cmds-tlv.js';
 import { ExitStatus } from './vconn.js';
 
 interface Command { min: number; max: number; run?: OfflineHandler; online?: OnlineHandler }
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   ...FLOW_COMMANDS,
   ...GROUP_METER_COMMANDS,
   ...MONITOR_COMMANDS,
+  ...TLV_COMMANDS,
 };
 
 const USAGE = `${PROGRAM}: OpenFlow switch management utility
@@ -65,6 +67,9 @@ For OpenFlow switches:
   dump-meters SWITCH [METER]  print METER configuration
   meter-stats SWITCH [METER]  print meter statistics
   meter-features SWITCH       print meter features
+  add-tlv-map SWITCH MAP      add TLV option MAPpings
+  del-tlv-map SWITCH [MAP]    delete TLV option MAPpings
+  dump-tlv-map SWITCH         print TLV option mappings
   bundle SWITCH FILE          execute messages from FILE as a bundle
   monitor SWITCH [MISSLEN] [invalid_ttl] [watch:[...]]  print packets received
   snoop SWITCH                snoop on SWITCH and its controller

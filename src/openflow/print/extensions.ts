@@ -6,7 +6,8 @@
 import type { Action, Instruction, Match } from '../index.js';
 import type { PrintOptions } from './body.js';
 import { mfFromHeader } from './mff.js';
-import { bitNames, hex, portName, u64 } from './util.js';
+import { tlvMappingsProblem } from '../tlv-table.js';
+import { PrintError, bitNames, hex, portName, u64 } from './util.js';
 
 // ---------------------------------------------------------------- TLV table
 
@@ -26,11 +27,15 @@ function tlvTable(maps: readonly TlvMapLike[]): string {
 }
 
 export function tlvTableMod(command: number, maps: readonly TlvMapLike[]): string {
+  const bad = tlvMappingsProblem(maps);
+  if (bad) throw new PrintError(bad.error);
   const name = ['ADD', 'DEL', 'CLEAR'][command] ?? '';
   return `\n ${name}` + (command === 2 ? '' : tlvTable(maps));
 }
 
 export function tlvTableReply(maxSpace: number, maxFields: number, maps: readonly TlvMapLike[]): string {
+  const bad = tlvMappingsProblem(maps, maxFields);
+  if (bad) throw new PrintError(bad.error);
   const used = maps.reduce((n, m) => n + m.option_len, 0);
   return `\n max option space=${maxSpace} max fields=${maxFields}\n allocated option space=${used}\n\n` + tlvTable(maps);
 }
