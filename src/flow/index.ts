@@ -5,4 +5,5 @@ export {
   FLOW_WORDS, newFlowKey, getField, setField, hasField, fieldBits, matchToKeyMask, keyMaskToMatch, fieldWord, fieldSlot,
 } from './key.js';
 export { extractFlow, composePacket, applyFlowToPacket, fixChecksums } from './packet.js';
+export { matchOfWords } from './minimatch.js';
 export { formatFlow, flowMatch } from './format.js';

@@ -179,7 +179,7 @@ export class Ofproto implements OfprotoHooks {
     }
     if (!this.connmgr.hasControllers() && this.failMode === 'standalone') {
       const { value, mask } = matchToKeyMask({});
-      this.insertRule(new Rule(0, 0, value, mask, {}, 0n, [{ type: 'output', port: 0xfffa, max_len: 0 }], 0, 0, 0, 0, nowMs()), null);
+      this.insertRule(new Rule(0, 0, value, mask, 0n, [{ type: 'output', port: 0xfffa, max_len: 0 }], 0, 0, 0, 0, nowMs()), null);
     }
   }
 
@@ -358,7 +358,7 @@ export class Ofproto implements OfprotoHooks {
     }
     const now = nowMs();
     const cookie = fm.newCookie === COOKIE_KEEP ? 0n : fm.newCookie;
-    const rule = new Rule(tableId, fm.priority, value, mask, keyMatch(fm.match), cookie, fm.actions,
+    const rule = new Rule(tableId, fm.priority, value, mask, cookie, fm.actions,
       fm.idleTimeout, fm.hardTimeout, fm.importance, fm.flags, now);
     if (old) {
       if (!(fm.flags & FF.RESET_COUNTS)) {
@@ -513,8 +513,4 @@ export function port32(p: number): number {
 }
 
 /** The canonical form of a rule's match: what its key and mask say, as OVS prints a rule. */
-function keyMatch(m: Match): Match {
-  return m;
-}
-
 export { GROUP_ANY, OFPP_LOCAL };

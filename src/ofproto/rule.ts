@@ -6,6 +6,7 @@ import {
   actionsToWire, instructionsToWire, oxmNames, protocolOfVersion,
   type Match, type Protocol, type TextAction, type OfMessage, type FlowStats, type NxFlowStats,
 } from '../openflow/index.js';
+import { matchOfWords } from '../flow/index.js';
 import { shareActions, type ActionSet } from './action-set.js';
 import { compactWords, type ClsRule } from './classifier.js';
 import { FF } from './flow-mod.js';
@@ -63,8 +64,6 @@ export class Rule implements ClsRule {
     value: Uint32Array,
     /** Shared by the rules of a subtable (Classifier.internMask). */
     readonly mask: Uint32Array,
-    /** Canonical match (the rule's minimask in NXM names), as replies print it. */
-    readonly match: Match,
     public cookie: bigint,
     actions: readonly TextAction[],
     readonly idleTimeout: number,
@@ -77,6 +76,11 @@ export class Rule implements ClsRule {
     this.used = created;
     this.modified = created;
     this.acts = shareActions(actions);
+  }
+
+  /** The canonical match (NXM names), as replies print it: made from mask and words when asked for, not kept. */
+  get match(): Match {
+    return matchOfWords(this.mask, this.words);
   }
 
   /** Shared with every rule whose actions are the same, wire forms included. */

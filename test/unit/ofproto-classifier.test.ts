@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Classifier, compactWords, expandWords, type ClsRule } from '../../src/ofproto/classifier.js';
 import type { TextAction } from '../../src/openflow/index.js';
+import { keyMaskToMatch, matchOfWords, matchToKeyMask } from '../../src/flow/index.js';
 
 const WORDS = 12;
 
@@ -121,4 +122,22 @@ test('rules with the same actions share one list and its wire form; different ac
   assert.notEqual(shareActions(setField(1n)), shareActions([{ type: 'set_field', field: 'metadata', value: '1n' } as unknown as TextAction]));
   const w = a.wireFor('OpenFlow13', (l) => l);
   assert.equal(shareActions(out(2)).wireFor('OpenFlow13', (l) => l), w, 'the wire form is made once');
+});
+
+test('a rule\'s match made again from its mask and kept words is the canonical match of its whole key', () => {
+  const matches: Record<string, { value: bigint; mask?: bigint }>[] = [
+    { in_port: { value: 1n }, eth_src: { value: 0x020000010203n } },
+    { eth_type: { value: 0x800n }, nw_proto: { value: 17n }, ip_src: { value: 0xac100101n }, ip_dst: { value: 0xc0a80100n, mask: 0xffffff00n }, udp_src: { value: 9n } },
+    { eth_type: { value: 0x86ddn }, ipv6_src: { value: 0x20010db8000000000000000000000001n, mask: 0xffffffffffffffff0000000000000000n } },
+    { vlan_vid: { value: 0x1064n } },
+    { vlan_pcp: { value: 5n }, eth_type: { value: 0x800n }, ip_dscp: { value: 46n } },
+    { eth_type: { value: 0x800n }, nw_ecn: { value: 1n } },
+    { metadata: { value: 0x1234n, mask: 0xff00ffn }, reg3: { value: 7n }, xreg1: { value: 0x1_0000_0002n } },
+    { tun_id: { value: 0x10n }, tun_src: { value: 0x0a000001n }, pkt_mark: { value: 0x80000000n, mask: 0x80000000n } },
+    {},
+  ];
+  for (const m of matches) {
+    const { value, mask } = matchToKeyMask(m);
+    assert.deepEqual(matchOfWords(mask, compactWords(value, mask)), keyMaskToMatch(value, mask), JSON.stringify(Object.keys(m)));
+  }
 });
