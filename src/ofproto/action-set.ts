@@ -30,6 +30,22 @@ export class ActionSet {
  * type letter, so no value of one type reads as another.
  */
 function keyOf(list: readonly TextAction[]): string {
+  // Most actions have only numbers and strings (output, drop, push_vlan): those need no JSON.
+  let flat = '';
+  for (const a of list) {
+    flat += '{';
+    for (const k in a) {
+      const v = (a as unknown as Record<string, unknown>)[k];
+      if (typeof v === 'number') flat += `${k}:${v},`;
+      else if (typeof v === 'string') flat += `${k}:s${JSON.stringify(v)},`;
+      else if (v !== undefined) return `j${deepKeyOf(list)}`;
+    }
+    flat += '}';
+  }
+  return `f${flat}`;
+}
+
+function deepKeyOf(list: readonly TextAction[]): string {
   return JSON.stringify(list, (_k, v: unknown) => {
     if (typeof v === 'string') return `s${v}`;
     if (typeof v === 'bigint') return `b${v}`;

@@ -164,7 +164,7 @@ function sameWords(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 
 export class Classifier<T extends ClsRule> implements Iterable<T> {
   private readonly byMask = new MaskIndex<T>();
-  /** Subtables by mask array identity: rules share their subtable's mask (internMask), so most finds end here. */
+  /** Subtables by their own mask array: rules share it (internMask), so finding a rule's subtable ends here. */
   private byIdentity = new WeakMap<Uint32Array, Subtable<T>>();
   /** Subtables by descending max priority (re-sorted when a max changes). */
   private order: Array<Subtable<T>> = [];
@@ -189,13 +189,9 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
     return this.order;
   }
 
-  /** The subtable of rules with this mask, if any. */
+  /** The subtable of rules with this mask, if any: by identity for a rule's (shared) mask, else by contents. */
   private subtableOf(mask: Uint32Array): Subtable<T> | undefined {
-    const st = this.byIdentity.get(mask);
-    if (st) return st;
-    const found = this.byMask.find(mask);
-    if (found) this.byIdentity.set(mask, found);
-    return found;
+    return this.byIdentity.get(mask) ?? this.byMask.find(mask);
   }
 
   /** Adds a rule; an existing rule with identical mask, value and priority is replaced and returned. */
@@ -265,8 +261,7 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
     else st.priorities.delete(rule.priority);
     if (st.size === 0) {
       this.byMask.delete(st);
-      // Other arrays equal to its mask may still point at it: forget them all.
-      this.byIdentity = new WeakMap();
+      this.byIdentity.delete(st.mask);
       this.dirty = true;
     } else if (rule.priority === st.maxPriority && n === 0) {
       st.recomputeMax();
