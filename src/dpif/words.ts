@@ -20,15 +20,18 @@ export const K = {
   tcpFlags: w('tcp_flags'), recircId: w('recirc_id'), dpHash: w('dp_hash'), pktMark: w('pkt_mark'),
   ctState: w('ct_state'), ctZone: w('ct_zone'), ctMark: w('ct_mark'),
   tunId: w('tun_id'), tunSrc: w('tun_src'), tunDst: w('tun_dst'),
+  ndReserved: w('nd_reserved'), ndOptionsType: w('nd_options_type'), nshFlags: w('nsh_flags'), nshTtl: w('nsh_ttl'),
+  nshMdtype: w('nsh_mdtype'), nshNp: w('nsh_np'), nshSpi: w('nsh_spi'), nshSi: w('nsh_si'), nshC1: w('nsh_c1'), nshC4: w('nsh_c4'),
 } as const;
 
 /**
  * Words a datapath key can differ in: everything extraction fills (in_port
- * through the TCP flags) and the tunnel metadata a tnl_pop sets (tun_id,
- * tun_src, tun_dst). The exact-match cache compares these; other pipeline
- * metadata (registers, conntrack) stays zero in the datapath.
+ * through the TCP flags, the ND extras and the NSH header) and the tunnel
+ * metadata a tnl_pop sets (tun_id, tun_src, tun_dst). The exact-match cache
+ * compares these; other pipeline metadata (registers, conntrack, ERSPAN and
+ * GTP-U tunnel fields, which no tsw port fills) stays zero in the datapath.
  */
-export const DP_KEY_WORDS = Math.max(K.tcpFlags, K.tunId + 1, K.tunSrc, K.tunDst) + 1;
+export const DP_KEY_WORDS = Math.max(K.tcpFlags, K.tunId + 1, K.tunSrc, K.tunDst, K.ndReserved, K.ndOptionsType, K.nshC4, K.nshTtl) + 1;
 
 export const hex2 = (v: number): string => v.toString(16).padStart(2, '0');
 

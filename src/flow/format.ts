@@ -42,6 +42,10 @@ export function flowMatch(key: Uint32Array): Match {
     for (const n of ['arp_spa', 'arp_tpa', 'arp_op', 'arp_sha', 'arp_tha']) put(n);
   } else if (type === 0x8847 || type === 0x8848) {
     for (const n of ['mpls_label', 'mpls_tc', 'mpls_ttl', 'mpls_bos']) put(n);
+  } else if (type === 0x894f) {
+    for (const n of ['nsh_flags', 'nsh_ttl', 'nsh_mdtype', 'nsh_np', 'nsh_spi', 'nsh_si', 'nsh_c1', 'nsh_c2', 'nsh_c3', 'nsh_c4']) put(n);
+    // OVS's flow_wildcards_init_for_packet goes on from NSH to the IP header fields (all zero here).
+    for (const n of ['nw_proto', 'nw_tos', 'nw_ecn', 'nw_ttl', 'ip_frag']) put(n);
   }
   return m;
 }

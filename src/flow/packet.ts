@@ -14,6 +14,7 @@ const ETH_VLAN = 0x8100;
 const ETH_QINQ = 0x88a8;
 const ETH_MPLS = 0x8847;
 const ETH_MPLSM = 0x8848;
+const ETH_NSH = 0x894f;
 /** OVS's dl_type for an 802.3 frame that has no Ethernet II type. */
 const ETH_NONE = 0x05ff;
 const PROTO_ICMP = 1;
@@ -23,12 +24,19 @@ const PROTO_SCTP = 132;
 const PROTO_ICMPV6 = 58;
 const FRAG_ANY = 1;
 const FRAG_LATER = 2;
+/** NSH: base header bytes, and the whole header of MD type 1 (base, service path, four context words). */
+const NSH_BASE_LEN = 8;
+const NSH_MD1_LEN = 24;
+/** ND options that carry a link-layer address (source, target). */
+const ND_OPT_SLL = 1;
+const ND_OPT_TLL = 2;
 
 // Word indices of the single-word fields extraction writes (integers only on the hot path).
 const W = Object.fromEntries([
   'in_port', 'eth_type', 'vlan_tci', 'ip_tos', 'nw_proto', 'nw_ttl', 'ip_frag', 'ip_src', 'ip_dst', 'tcp_src', 'tcp_dst',
   'udp_src', 'udp_dst', 'sctp_src', 'sctp_dst', 'icmp_type', 'icmp_code', 'icmpv6_type', 'icmpv6_code', 'arp_op', 'arp_spa',
-  'arp_tpa', 'tcp_flags', 'mpls_label', 'mpls_tc', 'mpls_bos', 'mpls_ttl', 'ipv6_label',
+  'arp_tpa', 'tcp_flags', 'mpls_label', 'mpls_tc', 'mpls_bos', 'mpls_ttl', 'ipv6_label', 'nd_reserved', 'nd_options_type',
+  'nsh_flags', 'nsh_ttl', 'nsh_mdtype', 'nsh_np', 'nsh_spi', 'nsh_si', 'nsh_c1', 'nsh_c2', 'nsh_c3', 'nsh_c4',
 ].map((n) => [n, fieldSlot(n).word])) as Record<string, number>;
 const MAC_WORDS = Object.fromEntries(['eth_src', 'eth_dst', 'arp_sha', 'arp_tha', 'nd_sll', 'nd_tll'].map((n) => [n, fieldSlot(n).word])) as Record<string, number>;
 const V6_WORDS = Object.fromEntries(['ipv6_src', 'ipv6_dst', 'nd_target'].map((n) => [n, fieldSlot(n).word])) as Record<string, number>;
@@ -82,6 +90,10 @@ export function extractFlow(frame: Uint8Array, len: number, inPort: number, key:
     return;
   }
   key[W.eth_type!] = type;
+  if (type === ETH_NSH) {
+    extractNsh(frame, off, end, key);
+    return;
+  }
   if (type === ETH_MPLS || type === ETH_MPLSM) {
     if (end < off + 4) return;
     const lse = u32(frame, off);
@@ -162,6 +174,70 @@ export function extractFlow(frame: Uint8Array, len: number, inPort: number, key:
   }
 }
 
+/**
+ * The NSH base and service path headers, and the context words of MD type 1
+ * (OVS's parse_nsh): a header that is not version 0, runs past the frame, or
+ * is MD type 1 of the wrong length leaves the NSH fields zero.
+ */
+function extractNsh(frame: Uint8Array, off: number, end: number, key: Uint32Array): void {
+  if (end < off + NSH_BASE_LEN) return;
+  const first = u16(frame, off);
+  const len = (first & 0x3f) * 4;
+  const mdtype = frame[off + 2]!;
+  if (first >>> 14 !== 0 || len > end - off) return;
+  if ((mdtype === 1 && len !== NSH_MD1_LEN) || (mdtype === 2 && len < NSH_BASE_LEN)) return;
+  key[W.nsh_flags!] = (first >>> 12) & 0x3;
+  key[W.nsh_ttl!] = (first >>> 6) & 0x3f;
+  key[W.nsh_mdtype!] = mdtype;
+  key[W.nsh_np!] = frame[off + 3]!;
+  key[W.nsh_spi!] = u32(frame, off + 4) >>> 8;
+  key[W.nsh_si!] = frame[off + 7]!;
+  // MD type 2 metadata (TLVs) is not parsed, as in OVS: its context words stay zero.
+  if (mdtype === 1) {
+    key[W.nsh_c1!] = u32(frame, off + 8);
+    key[W.nsh_c2!] = u32(frame, off + 12);
+    key[W.nsh_c3!] = u32(frame, off + 16);
+    key[W.nsh_c4!] = u32(frame, off + 20);
+  }
+}
+
+/**
+ * Neighbor solicitation/advertisement (OVS's parse_icmpv6): the reserved word
+ * after the checksum, the target, the link-layer address options, and the type
+ * of the first of those options. A repeated option makes the target and
+ * addresses zero (the packet is not a valid ND), but keeps the option type.
+ */
+function extractNd(frame: Uint8Array, p: number, end: number, t: number, key: Uint32Array): void {
+  key[W.nd_reserved!] = u32(frame, p + 4);
+  if (end < p + 24) return;
+  let sllHi = 0, sllLo = 0, tllHi = 0, tllLo = 0, optType = 0;
+  let valid = true;
+  for (let o = p + 24; o + 8 <= end;) {
+    const optLen = frame[o + 1]! * 8;
+    if (optLen === 0 || o + optLen > end) break;
+    const ot = frame[o]!;
+    if ((ot === ND_OPT_SLL || ot === ND_OPT_TLL) && optLen === 8) {
+      const hi = u16(frame, o + 2);
+      const lo = u32(frame, o + 4);
+      if (ot === ND_OPT_SLL) {
+        if (sllHi || sllLo) { valid = false; break; }
+        sllHi = hi; sllLo = lo;
+      } else {
+        if (tllHi || tllLo) { valid = false; break; }
+        tllHi = hi; tllLo = lo;
+      }
+      if (optType === 0) optType = ot;
+    }
+    o += optLen;
+  }
+  key[W.nd_options_type!] = optType;
+  if (!valid) return;
+  const tgt = V6_WORDS.nd_target!;
+  for (let i = 0; i < 4; i++) key[tgt + i] = u32(frame, p + 8 + 4 * i);
+  if (t === 135) { key[MAC_WORDS.nd_sll!] = sllHi; key[MAC_WORDS.nd_sll! + 1] = sllLo; }
+  if (t === 136) { key[MAC_WORDS.nd_tll!] = tllHi; key[MAC_WORDS.nd_tll! + 1] = tllLo; }
+}
+
 function extractL4(frame: Uint8Array, p: number, end: number, proto: number, v6: boolean, key: Uint32Array): void {
   if (proto === PROTO_TCP) {
     if (end < p + 20) return;
@@ -185,17 +261,7 @@ function extractL4(frame: Uint8Array, p: number, end: number, proto: number, v6:
     const t = frame[p]!;
     key[W.icmpv6_type!] = t;
     key[W.icmpv6_code!] = frame[p + 1]!;
-    if ((t === 135 || t === 136) && frame[p + 1] === 0 && end >= p + 24) {
-      const tgt = V6_WORDS.nd_target!;
-      for (let i = 0; i < 4; i++) key[tgt + i] = u32(frame, p + 8 + 4 * i);
-      for (let o = p + 24; o + 8 <= end;) {
-        const optLen = frame[o + 1]! * 8;
-        if (optLen === 0 || o + optLen > end) break;
-        if (frame[o] === 1 && t === 135 && optLen === 8) putMac(key, MAC_WORDS.nd_sll!, frame, o + 2);
-        if (frame[o] === 2 && t === 136 && optLen === 8) putMac(key, MAC_WORDS.nd_tll!, frame, o + 2);
-        o += optLen;
-      }
-    }
+    if ((t === 135 || t === 136) && frame[p + 1] === 0) extractNd(frame, p, end, t, key);
   }
 }
 
@@ -334,10 +400,24 @@ export function composePacket(flow: Match): Uint8Array {
     const b = new Uint8Array(4);
     put32(b, 0, (Number(getField(key, 'mpls_label')) << 12) | (Number(getField(key, 'mpls_tc')) << 9) | (Number(getField(key, 'mpls_bos')) << 8) | Number(getField(key, 'mpls_ttl')));
     out.push(...b);
+  } else if (type === ETH_NSH) {
+    out.push(...composeNsh(key));
   }
   const frame = Uint8Array.from(out);
   fixChecksums(frame);
   return frame;
+}
+
+/** An NSH header of the key's fields: MD type 1 with its four context words, any other type with the base headers only. */
+function composeNsh(key: Uint32Array): Uint8Array {
+  const mdtype = Number(getField(key, 'nsh_mdtype'));
+  const b = new Uint8Array(mdtype === 1 ? NSH_MD1_LEN : NSH_BASE_LEN);
+  put16(b, 0, ((Number(getField(key, 'nsh_flags')) & 3) << 12) | ((Number(getField(key, 'nsh_ttl')) & 0x3f) << 6) | (b.length / 4));
+  b[2] = mdtype;
+  b[3] = Number(getField(key, 'nsh_np'));
+  put32(b, 4, ((Number(getField(key, 'nsh_spi')) << 8) | Number(getField(key, 'nsh_si'))) >>> 0);
+  if (mdtype === 1) for (let i = 0; i < 4; i++) put32(b, 8 + 4 * i, Number(getField(key, `nsh_c${i + 1}`)));
+  return b;
 }
 
 function composeL4(key: Uint32Array, proto: number, v6: boolean): Uint8Array {
@@ -375,6 +455,7 @@ function composeL4(key: Uint32Array, proto: number, v6: boolean): Uint8Array {
     b[0] = t;
     b[1] = Number(getField(key, 'icmpv6_code'));
     if (nd) {
+      put32(b, 4, Number(getField(key, 'nd_reserved')));
       writeWide(b, 8, getField(key, 'nd_target'), 16);
       b[24] = t === 135 ? 1 : 2;
       b[25] = 1;

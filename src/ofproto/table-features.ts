@@ -16,6 +16,7 @@ const ACTIONS = [0, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
 const READ_ONLY = new Set([
   'in_phy_port', 'eth_type', 'nw_proto', 'ip_frag', 'tcp_flags', 'ct_state', 'ct_zone', 'mpls_bos', 'conj_id', 'dp_hash', 'recirc_id',
   'ct_nw_proto', 'ct_nw_src', 'ct_nw_dst', 'ct_ipv6_src', 'ct_ipv6_dst', 'ct_tp_src', 'ct_tp_dst', 'actset_output', 'packet_type',
+  'tun_gtpu_flags', 'tun_gtpu_msgtype', 'nsh_mdtype', 'nsh_np',
 ]);
 
 /** OXM ids of the fields: header words (and the experimenter id after an experimenter header). */

@@ -290,7 +290,8 @@ function nxActions(version: number) {
     pop_queue: nxKind(5, { _pad: pad(6) }),
     reg_move: nxKind(6, { n_bits: u16, src_ofs: u16, dst_ofs: u16, src: u32, dst: u32 }),
     reg_load: nxKind(7, { ofs_nbits: u16, dst: u32, value: u64 }),
-    reg_load2: nxKind(33, { _pad: pad(6), field: oxmEntry(version) }, true),
+    // The OXM entry starts right after the subtype (OVS writes it over ext_action_header's pad), then zeros to 8 bytes.
+    reg_load2: nxKind(33, { field: oxmEntry(version) }, true),
     // The note keeps OVS's zero padding as part of the note, as OVS does.
     note: nxKind(8, { note: restMod(8, 6) }),
     multipath: nxKind(10, {

@@ -6,7 +6,7 @@
 /** What must be matched before a field makes sense (OpenFlow "prerequisites"). */
 export type Prereq =
   | 'none' | 'in_port' | 'vlan' | 'ip' | 'ipv4' | 'ipv6' | 'arp' | 'mpls' | 'pbb'
-  | 'tcp' | 'udp' | 'sctp' | 'icmpv4' | 'icmpv6' | 'nd' | 'nd_sll' | 'nd_tll' | 'ct';
+  | 'tcp' | 'udp' | 'sctp' | 'icmpv4' | 'icmpv6' | 'nd' | 'nd_sll' | 'nd_tll' | 'ct' | 'nsh';
 
 /**
  * One wire code of a field. `since` is the OpenFlow wire version from which
@@ -34,6 +34,8 @@ export interface MatchField {
   readonly prereq: Prereq;
   /** Wire codes, ordered by `since`. */
   readonly codes: readonly FieldCode[];
+  /** The only values the field takes, where OVS checks them (nsh_mdtype: 1 or 2). */
+  readonly values?: readonly bigint[];
 }
 
 export const OFPXMC_NXM_0 = 0x0000;
@@ -43,12 +45,18 @@ export const OFPXMC_PACKET_REGS = 0x8001;
 export const OFPXMC_EXPERIMENTER = 0xffff;
 const ONF_EXPERIMENTER_ID = 0x4f4e4600;
 const NX_EXPERIMENTER_ID = 0x00002320;
+/** OVS's experimenter id for its NSH fields (NXOXM_NSH). */
+const NSH_EXPERIMENTER_ID = 0x005ad650;
+/** The OXM class of Ericsson's ND extension fields (ERICOXM_OF). */
+const OFPXMC_ERICSSON = 0x1000;
 
 // Wire versions: OF1.2 = 3, OF1.3 = 4, OF1.4 = 5, OF1.5 = 6.
 const nxm = (cls: number, field: number, bytes?: number): FieldCode => ({ cls, field, since: 0, ...(bytes ? { bytes } : {}) });
 const oxm = (field: number, since = 3): FieldCode => ({ cls: OFPXMC_OPENFLOW_BASIC, field, since });
 const onf = (field: number, since: number): FieldCode => ({ cls: OFPXMC_EXPERIMENTER, field, since, experimenter: ONF_EXPERIMENTER_ID });
 const nxoxm = (field: number): FieldCode => ({ cls: OFPXMC_EXPERIMENTER, field, since: 0, experimenter: NX_EXPERIMENTER_ID });
+const nshoxm = (field: number): FieldCode => ({ cls: OFPXMC_EXPERIMENTER, field, since: 0, experimenter: NSH_EXPERIMENTER_ID });
+const ericoxm = (field: number): FieldCode => ({ cls: OFPXMC_ERICSSON, field, since: 0 });
 
 function f(name: string, bytes: number, bits: number, maskable: boolean, prereq: Prereq, ...codes: FieldCode[]): MatchField {
   return { name, bytes, bits, maskable, prereq, codes: [...codes].sort((x, y) => x.since - y.since) };
@@ -94,6 +102,9 @@ export const MATCH_FIELDS: readonly MatchField[] = [
   f('nd_target', 16, 128, true, 'nd', nxm(1, 23), oxm(31)),
   f('nd_sll', 6, 48, true, 'nd_sll', nxm(1, 24), oxm(32)),
   f('nd_tll', 6, 48, true, 'nd_tll', nxm(1, 25), oxm(33)),
+  // The ND reserved word (the R/S/O flags of an advertisement) and the type of the first link-layer address option.
+  f('nd_reserved', 4, 32, false, 'nd', ericoxm(1)),
+  f('nd_options_type', 1, 8, false, 'nd', ericoxm(2)),
   f('mpls_label', 4, 20, false, 'mpls', oxm(34)),
   f('mpls_tc', 1, 3, false, 'mpls', oxm(35)),
   f('mpls_bos', 1, 1, false, 'mpls', oxm(36, 4)),
@@ -105,6 +116,15 @@ export const MATCH_FIELDS: readonly MatchField[] = [
   f('tcp_flags', 2, 12, true, 'tcp', nxm(1, 34), onf(42, 4), oxm(42, 6)),
   f('actset_output', 4, 32, false, 'none', onf(43, 4), oxm(43, 6)),
   f('packet_type', 4, 32, false, 'none', oxm(44, 6)),
+  // NSH (ethertype 0x894f): base header, service path header (24-bit SPI, SI), MD type 1 context words.
+  // The TTL is 6 bits and the SPI 24 on the wire: OVS refuses larger values (OFPBMC_BAD_VALUE).
+  f('nsh_flags', 1, 8, true, 'nsh', nshoxm(1)),
+  { ...f('nsh_mdtype', 1, 8, false, 'nsh', nshoxm(2)), values: [1n, 2n] },
+  f('nsh_np', 1, 8, false, 'nsh', nshoxm(3)),
+  f('nsh_spi', 4, 24, false, 'nsh', nshoxm(4)),
+  f('nsh_si', 1, 8, false, 'nsh', nshoxm(5)),
+  ...[1, 2, 3, 4].map((i) => f(`nsh_c${i}`, 4, 32, true, 'nsh', nshoxm(5 + i))),
+  f('nsh_ttl', 1, 6, false, 'nsh', nshoxm(10)),
   // Nicira extensions.
   f('tun_src', 4, 32, true, 'none', nxm(1, 31)),
   f('tun_dst', 4, 32, true, 'none', nxm(1, 32)),
@@ -113,6 +133,14 @@ export const MATCH_FIELDS: readonly MatchField[] = [
   f('tun_flags', 2, 1, true, 'none', nxm(1, 104)),
   f('tun_gbp_id', 2, 16, true, 'none', nxm(1, 38)),
   f('tun_gbp_flags', 1, 8, true, 'none', nxm(1, 39)),
+  // ERSPAN and GTP-U tunnel metadata. OVS stores and checks whole bytes/words (the ERSPAN index is nominally 20 bits,
+  // the version 4, the direction 1, the hardware id 6), so these take any value of their width.
+  f('tun_erspan_idx', 4, 32, true, 'none', nxoxm(11)),
+  f('tun_erspan_ver', 1, 8, true, 'none', nxoxm(12)),
+  f('tun_erspan_dir', 1, 8, true, 'none', nxoxm(13)),
+  f('tun_erspan_hwid', 1, 8, true, 'none', nxoxm(14)),
+  f('tun_gtpu_flags', 1, 8, true, 'none', nxoxm(15)),
+  f('tun_gtpu_msgtype', 1, 8, true, 'none', nxoxm(16)),
   f('pkt_mark', 4, 32, true, 'none', nxm(1, 33)),
   f('dp_hash', 4, 32, true, 'none', nxm(1, 35), nxoxm(0)),
   f('recirc_id', 4, 32, false, 'none', nxm(1, 36)),

@@ -75,6 +75,7 @@ function fieldOf(name: string): MatchField {
 export function checkFieldMatch(field: MatchField, m: FieldMatch): void {
   const limits = LIMITS.get(field) ?? limitsOf(field);
   if (m.value < 0n || m.value >= limits.value) throw new OfError('OFPBMC_BAD_VALUE', `${field.name}: value exceeds ${field.bits} bits`);
+  if (field.values && !field.values.includes(m.value)) throw new OfError('OFPBMC_BAD_VALUE', `${field.name}: ${m.value} is not one of ${field.values.join(', ')}`);
   if (m.mask !== undefined) {
     if (!field.maskable) throw new OfError('OFPBMC_BAD_MASK', `${field.name} cannot be masked`);
     if (m.mask < 0n || m.mask >= limits.mask) throw new OfError('OFPBMC_BAD_MASK', `${field.name}: mask too wide`);
@@ -362,6 +363,7 @@ const PREREQ: Record<Prereq, (m: Match) => boolean> = {
   nd: (m) => icmpv6TypeIs(m, 135, 136),
   nd_sll: (m) => icmpv6TypeIs(m, 135),
   nd_tll: (m) => icmpv6TypeIs(m, 136),
+  nsh: (m) => ethTypeIs(m, 0x894f),
   ct: (m) => {
     const s = m.ct_state;
     const trk = BigInt(CS.TRK);

@@ -471,6 +471,8 @@ function formatMaskedValue(f: TextField, v: bigint, m: bigint): string {
   if (f.format === 'ipv4') return formatIpMasked(v, m);
   if (f.format === 'ipv6') return formatIpv6Masked(v, m);
   if (f.format === 'eth') return `${formatEth(v)}/${formatEth(m)}`;
+  // A decimal field prints its value in decimal and the mask in hex (OVS's mf_format).
+  if (f.format === 'dec') return `${v}/${hex(m)}`;
   return `${hex(v)}/${hex(m)}`;
 }
 

@@ -15,7 +15,9 @@ export const SLOT_BITS: Readonly<Record<string, number>> = {
   tun_gbp_id: 16, tun_gbp_flags: 8, tun_flags: 16, metadata: 64, in_port: 16, vlan_tci: 16, dl_src: 48, dl_dst: 48,
   dl_type: 16, ipv6_src: 128, ipv6_dst: 128, ipv6_label: 32, nw_src: 32, nw_dst: 32, nw_proto: 8, arp_sha: 48,
   arp_tha: 48, nw_tos: 8, nw_ttl: 8, mpls_lse: 32, nw_frag: 8, tp_src: 16, tp_dst: 16, nd_target: 128, tcp_flags: 16,
-  skb_priority: 32,
+  skb_priority: 32, nd_reserved: 32, nd_options_type: 8, tun_erspan_idx: 32, tun_erspan_ver: 8, tun_erspan_dir: 8,
+  tun_erspan_hwid: 8, tun_gtpu_flags: 8, tun_gtpu_msgtype: 8, nsh_flags: 8, nsh_ttl: 8, nsh_mdtype: 8, nsh_np: 8, nsh_spi: 24,
+  nsh_si: 8, nsh_c1: 32, nsh_c2: 32, nsh_c3: 32, nsh_c4: 32,
   ...Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`reg${i}`, 32])),
 };
 
@@ -59,6 +61,13 @@ export const TEXT_FIELDS: readonly TextField[] = [
   fld('tun_flags', 'tun_flags', 1, 'tun_flags', true, { nxm: 'NXM_NX_TUN_FLAGS' }),
   fld('tun_gbp_id', 'tun_gbp_id', 16, 'dec', true, { nxm: 'NXM_NX_TUN_GBP_ID' }),
   fld('tun_gbp_flags', 'tun_gbp_flags', 8, 'hex', true, { nxm: 'NXM_NX_TUN_GBP_FLAGS' }),
+  // OVS keeps whole bytes/words of the ERSPAN fields (nominally 20, 4, 1 and 6 bits wide).
+  fld('tun_erspan_idx', 'tun_erspan_idx', 32, 'hex', true, { nxm: 'NXOXM_ET_ERSPAN_IDX' }),
+  fld('tun_erspan_ver', 'tun_erspan_ver', 8, 'dec', true, { nxm: 'NXOXM_ET_ERSPAN_VER' }),
+  fld('tun_erspan_dir', 'tun_erspan_dir', 8, 'dec', true, { nxm: 'NXOXM_ET_ERSPAN_DIR' }),
+  fld('tun_erspan_hwid', 'tun_erspan_hwid', 8, 'hex', true, { nxm: 'NXOXM_ET_ERSPAN_HWID' }),
+  fld('tun_gtpu_flags', 'tun_gtpu_flags', 8, 'hex', true, { nxm: 'NXOXM_ET_GTPU_FLAGS' }),
+  fld('tun_gtpu_msgtype', 'tun_gtpu_msgtype', 8, 'dec', true, { nxm: 'NXOXM_ET_GTPU_MSGTYPE' }),
   fld('metadata', 'metadata', 64, 'hex', true, { oxm: 'OXM_OF_METADATA' }),
   fld('in_port', 'in_port', 16, 'port16', false, { nxm: 'NXM_OF_IN_PORT' }),
   fld('in_port_oxm', 'in_port', 16, 'port32', false, { oxm: 'OXM_OF_IN_PORT', tsw: 'in_port' }),
@@ -118,9 +127,19 @@ export const TEXT_FIELDS: readonly TextField[] = [
   fld('icmp_code', 'tp_dst', 8, 'dec', false, { nxm: 'NXM_OF_ICMP_CODE', oxm: 'OXM_OF_ICMPV4_CODE' }),
   fld('icmpv6_type', 'tp_src', 8, 'dec', false, { nxm: 'NXM_NX_ICMPV6_TYPE', oxm: 'OXM_OF_ICMPV6_TYPE' }),
   fld('icmpv6_code', 'tp_dst', 8, 'dec', false, { nxm: 'NXM_NX_ICMPV6_CODE', oxm: 'OXM_OF_ICMPV6_CODE' }),
+  // Wire order as OVS writes an ND match: reserved word, target, option type, then the addresses.
+  fld('nd_reserved', 'nd_reserved', 32, 'dec', false, { nxm: 'ERICOXM_OF_ICMPV6_ND_RESERVED' }),
   fld('nd_target', 'nd_target', 128, 'ipv6', true, { nxm: 'NXM_NX_ND_TARGET', oxm: 'OXM_OF_IPV6_ND_TARGET' }),
+  fld('nd_options_type', 'nd_options_type', 8, 'dec', false, { nxm: 'ERICOXM_OF_ICMPV6_ND_OPTIONS_TYPE' }),
   fld('nd_sll', 'arp_sha', 48, 'eth', true, { nxm: 'NXM_NX_ND_SLL', oxm: 'OXM_OF_IPV6_ND_SLL' }),
   fld('nd_tll', 'arp_tha', 48, 'eth', true, { nxm: 'NXM_NX_ND_TLL', oxm: 'OXM_OF_IPV6_ND_TLL' }),
+  fld('nsh_flags', 'nsh_flags', 8, 'dec', true, { nxm: 'NXOXM_NSH_FLAGS' }),
+  fld('nsh_ttl', 'nsh_ttl', 8, 'dec', false, { nxm: 'NXOXM_NSH_TTL' }),
+  fld('nsh_mdtype', 'nsh_mdtype', 8, 'dec', false, { nxm: 'NXOXM_NSH_MDTYPE' }),
+  fld('nsh_np', 'nsh_np', 8, 'dec', false, { nxm: 'NXOXM_NSH_NP' }),
+  fld('nsh_spi', 'nsh_spi', 24, 'hex', false, { aliases: ['nsp'], nxm: 'NXOXM_NSH_SPI' }),
+  fld('nsh_si', 'nsh_si', 8, 'dec', false, { aliases: ['nsi'], nxm: 'NXOXM_NSH_SI' }),
+  ...[1, 2, 3, 4].map((i) => fld(`nsh_c${i}`, `nsh_c${i}`, 32, 'hex', true, { aliases: [`nshc${i}`], nxm: `NXOXM_NSH_C${i}` })),
 ];
 
 const byName = new Map<string, TextField>();

@@ -23,7 +23,7 @@ const ones = (bits: number) => (1n << BigInt(bits)) - 1n;
 /** Bytes of a field's value as ovs-ofctl checks "value too large" (meta-flow types). */
 const FIELD_BYTES: Readonly<Record<string, number>> = {
   dl_vlan: 2, vlan_vid: 2, vlan_pcp: 1, dl_vlan_pcp: 1, arp_op: 2, ipv6_label: 4, mpls_label: 4, mpls_tc: 1, mpls_bos: 1,
-  tcp_flags: 2, tun_flags: 2, in_port: 2, in_port_oxm: 4, ct_state: 4, ip_frag: 1, ip_dscp: 1, nw_ecn: 1,
+  tcp_flags: 2, tun_flags: 2, in_port: 2, in_port_oxm: 4, ct_state: 4, ip_frag: 1, ip_dscp: 1, nw_ecn: 1, nsh_spi: 4,
 };
 
 function fieldBytes(f: TextField): number {
@@ -61,8 +61,20 @@ function writeSlots(slots: FlowSlots, f: TextField, v: SlotValue): void {
   }
 }
 
+/**
+ * Fields whose OVS setter stores the value as the mask (match_set_tun_erspan_ver_masked and
+ * friends): "tun_erspan_ver=2" matches with mask 2, and a value of 0 matches nothing.
+ */
+const MASK_IS_VALUE = new Set(['tun_erspan_ver', 'tun_erspan_dir', 'tun_erspan_hwid', 'tun_gtpu_flags', 'tun_gtpu_msgtype']);
+
 /** Sets a field's bits (value and mask) in the slots, leaving the slots' other bits alone (mf_set). */
 export function setField(slots: FlowSlots, f: TextField, value: bigint, mask: bigint): void {
+  if (MASK_IS_VALUE.has(f.name)) {
+    const v = value & ones(f.bits);
+    if (v) slots.set(f.slots[0], { value: v & mask, mask: v });
+    else slots.delete(f.slots[0]);
+    return;
+  }
   if (f.name === 'dl_vlan' && value === 0xffffn) {
     slots.set('vlan_tci', { value: 0n, mask: 0xffffn });
     return;
@@ -178,7 +190,7 @@ export function parseMatchField(slots: FlowSlots, name: string, value: string): 
 
 // ---------------------------------------------------------------- normalization
 
-const ETH = { IP: 0x0800n, IPV6: 0x86ddn, ARP: 0x0806n, RARP: 0x8035n, MPLS: 0x8847n, MPLSM: 0x8848n } as const;
+const ETH = { IP: 0x0800n, IPV6: 0x86ddn, ARP: 0x0806n, RARP: 0x8035n, MPLS: 0x8847n, MPLSM: 0x8848n, NSH: 0x894fn } as const;
 
 function exact(slots: FlowSlots, slot: string): bigint | undefined {
   const s = slots.get(slot);
@@ -197,13 +209,15 @@ export function normalizeSlots(src: FlowSlots): FlowSlots {
   if (dlType !== ETH.IPV6) drop('ipv6_src', 'ipv6_dst', 'ipv6_label');
   if (!isIp) drop('nw_tos', 'nw_ttl', 'nw_frag');
   if (!isIp && !isArp) drop('nw_proto');
+  const icmp6 = dlType === ETH.IPV6 && proto === 58n;
+  const ndType = icmp6 ? exact(slots, 'tp_src') : undefined;
+  const nd = ndType === 135n || ndType === 136n;
   if (!isArp) {
-    const icmp6 = dlType === ETH.IPV6 && proto === 58n;
-    const ndType = icmp6 ? exact(slots, 'tp_src') : undefined;
-    if (!(icmp6 && (ndType === 135n || ndType === 136n))) drop('arp_sha', 'arp_tha', 'nd_target');
+    if (!nd) drop('arp_sha', 'arp_tha', 'nd_target');
     else if (ndType === 135n) drop('arp_tha');
     else drop('arp_sha');
   }
+  if (!nd) drop('nd_reserved', 'nd_options_type');
   if (dlType !== ETH.MPLS && dlType !== ETH.MPLSM) drop('mpls_lse');
   const l4 = proto === 6n || proto === 17n || proto === 132n || (proto === 1n && dlType === ETH.IP) || (proto === 58n && dlType === ETH.IPV6);
   if (!l4) drop('tp_src', 'tp_dst');
@@ -387,6 +401,21 @@ export function formatMatch(slots: FlowSlots, priority = OFP_DEFAULT_PRIORITY): 
   widthMasked('tun_gbp_id', 'tun_gbp_id', 16);
   const gbpFlags = get('tun_gbp_flags');
   if (gbpFlags) parts.push(`tun_gbp_flags=${altHex(gbpFlags.value)}`);
+  // ERSPAN: the index shows only with version 1, direction and hardware id only with version 2 (OVS's format_flow_tunnel).
+  const erspanVer = get('tun_erspan_ver');
+  const ver = erspanVer?.value;
+  if (erspanVer) parts.push(`tun_erspan_ver=${ver}`);
+  const erspanIdx = get('tun_erspan_idx');
+  if (erspanIdx && ver === 1n) parts.push(`tun_erspan_idx=${altHex(erspanIdx.value)}`);
+  const erspanDir = get('tun_erspan_dir');
+  if (erspanDir && ver === 2n) parts.push(`tun_erspan_dir=${erspanDir.value}`);
+  const erspanHwid = get('tun_erspan_hwid');
+  if (erspanHwid && ver === 2n) parts.push(`tun_erspan_hwid=${altHex(erspanHwid.value)}`);
+  // OVS prints the GTP-U fields without their "tun_" prefix and without a mask.
+  const gtpuFlags = get('tun_gtpu_flags');
+  if (gtpuFlags) parts.push(`gtpu_flags=${altHex(gtpuFlags.value)}`);
+  const gtpuType = get('tun_gtpu_msgtype');
+  if (gtpuType) parts.push(`gtpu_msgtype=${gtpuType.value}`);
   const tunFlags = get('tun_flags');
   if (tunFlags && tunFlags.mask & 1n) parts.push(`tun_flags=${formatFlagsMasked(['oam'], tunFlags.value & 1n, tunFlags.mask & 1n)}`);
   be64m('metadata', 'metadata');
@@ -422,6 +451,8 @@ export function formatMatch(slots: FlowSlots, priority = OFP_DEFAULT_PRIORITY): 
   } else if (isArp) {
     ip('arp_spa', 'nw_src');
     ip('arp_tpa', 'nw_dst');
+  } else if (dlType === ETH.NSH) {
+    formatNsh(slots, parts);
   } else {
     ip('nw_src', 'nw_src');
     ip('nw_dst', 'nw_dst');
@@ -459,6 +490,9 @@ export function formatMatch(slots: FlowSlots, priority = OFP_DEFAULT_PRIORITY): 
     ip6('nd_target', 'nd_target');
     eth('nd_sll', 'arp_sha');
     eth('nd_tll', 'arp_tha');
+    be32m('nd_reserved', 'nd_reserved');
+    const optType = get('nd_options_type');
+    if (optType) parts.push(optType.mask === 0xffn ? `nd_options_type=${optType.value}` : `nd_options_type=${hex(optType.value)}/${hex(optType.mask)}`);
   } else {
     widthMasked('tp_src', 'tp_src', 16);
     widthMasked('tp_dst', 'tp_dst', 16);
@@ -468,8 +502,29 @@ export function formatMatch(slots: FlowSlots, priority = OFP_DEFAULT_PRIORITY): 
     const m = tcpFlags.mask & 0xfffn;
     parts.push(`tcp_flags=${m === 0xfffn ? formatFlags(TCP_FLAG_NAMES, tcpFlags.value, '|') || '0' : formatFlagsMasked(TCP_FLAG_NAMES, tcpFlags.value, m)}`);
   }
-  void be32m;
   return parts.join(',');
+}
+
+/** The NSH fields as OVS's format_nsh_masked prints them: context words only for an exact MD type 1. */
+function formatNsh(slots: FlowSlots, parts: string[]): void {
+  const u8m = (name: string) => {
+    const v = slots.get(name);
+    if (!v) return;
+    parts.push(v.mask === 0xffn ? `${name}=${v.value}` : `${name}=0x${v.value.toString(16).padStart(2, '0')}/0x${v.mask.toString(16).padStart(2, '0')}`);
+  };
+  const hex32m = (name: string, full: bigint) => {
+    const v = slots.get(name);
+    if (!v) return;
+    parts.push(v.mask === full ? `${name}=0x${v.value.toString(16)}` : `${name}=0x${v.value.toString(16)}/0x${v.mask.toString(16)}`);
+  };
+  u8m('nsh_flags');
+  u8m('nsh_ttl');
+  u8m('nsh_mdtype');
+  u8m('nsh_np');
+  hex32m('nsh_spi', 0xffffffn);
+  u8m('nsh_si');
+  const md = slots.get('nsh_mdtype');
+  if (md && md.mask === 0xffn && md.value === 1n) for (let i = 1; i <= 4; i++) hex32m(`nsh_c${i}`, 0xffffffffn);
 }
 
 export function formatIpMasked(value: bigint, mask: bigint): string {

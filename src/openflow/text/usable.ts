@@ -106,7 +106,10 @@ const FIELD_PROTOCOLS: Readonly<Record<string, readonly [number, number, number]
   arp_spa: [A, A, U], arp_tpa: [A, A, U], arp_sha: [X, X, X], arp_tha: [X, X, X], tcp_src: [A, X, X], tcp_dst: [A, X, X],
   tcp_flags: [X, X, X], udp_src: [A, X, X], udp_dst: [A, X, X], sctp_src: [U, X, X], sctp_dst: [U, X, X],
   icmp_type: [A, N, N], icmp_code: [A, N, N], icmpv6_type: [X, N, N], icmpv6_code: [X, N, N], nd_target: [X, X, X],
-  nd_sll: [X, X, X], nd_tll: [X, X, X],
+  nd_sll: [X, X, X], nd_tll: [X, X, X], nd_reserved: [X, N, N], nd_options_type: [X, N, N],
+  tun_erspan_idx: [X, X, X], tun_erspan_ver: [X, X, X], tun_erspan_dir: [X, X, X], tun_erspan_hwid: [X, X, X],
+  tun_gtpu_flags: [X, X, X], tun_gtpu_msgtype: [X, X, X], nsh_flags: [X, X, X], nsh_ttl: [X, N, N], nsh_mdtype: [X, N, N],
+  nsh_np: [X, N, N], nsh_spi: [X, N, N], nsh_si: [X, N, N], nsh_c1: [X, X, X], nsh_c2: [X, X, X], nsh_c3: [X, X, X], nsh_c4: [X, X, X],
 };
 
 function fieldProtocols(f: TextField): readonly [number, number, number] {
@@ -186,7 +189,7 @@ export function actionsParseProtocols(list: readonly TextAction[], instructions:
   return usable;
 }
 
-interface CheckState { dl: bigint | undefined; proto: bigint | undefined; vlan: boolean; later: boolean }
+interface CheckState { dl: bigint | undefined; proto: bigint | undefined; vlan: boolean; later: boolean; icmpType: bigint; icmpCode: bigint }
 
 function stateOf(slots: FlowSlots): CheckState {
   const tci = slots.get('vlan_tci');
@@ -195,11 +198,16 @@ function stateOf(slots: FlowSlots): CheckState {
     proto: slots.get('nw_proto')?.value,
     vlan: !!tci && (tci.value & 0x1000n) !== 0n,
     later: ((slots.get('nw_frag')?.value ?? 0n) & 2n) !== 0n,
+    icmpType: slots.get('tp_src')?.value ?? 0n,
+    icmpCode: slots.get('tp_dst')?.value ?? 0n,
   };
 }
 
 const isIpAny = (st: CheckState) => st.dl === 0x0800n || st.dl === 0x86ddn;
 const isMpls = (st: CheckState) => st.dl === 0x8847n || st.dl === 0x8848n;
+const isNsh = (st: CheckState) => st.dl === 0x894fn;
+/** A neighbor solicitation or advertisement, judged by the flow's values as OVS's is_nd does. */
+const isNd = (st: CheckState) => st.dl === 0x86ddn && st.proto === 58n && st.icmpCode === 0n && (st.icmpType === 135n || st.icmpType === 136n);
 
 /**
  * What checking the actions against the match narrows (OVS's ofpacts_check):
@@ -210,10 +218,12 @@ export function actionsCheckProtocols(list: readonly TextAction[], slots: FlowSl
   return checkList(list, stateOf(slots), table);
 }
 
-/** set_field prerequisites the flow parser leaves to this check (MPLS, ICMPv6 and ND fields). */
+/** set_field prerequisites the flow parser leaves to this check (MPLS, ICMPv6, ND and NSH fields). */
 const SET_FIELD_NEEDS: Readonly<Record<string, (st: CheckState) => boolean>> = {
   mpls_label: isMpls, mpls_tc: isMpls, mpls_bos: isMpls, mpls_ttl: isMpls,
   icmpv6_type: (st) => st.dl === 0x86ddn && st.proto === 58n, icmpv6_code: (st) => st.dl === 0x86ddn && st.proto === 58n,
+  nd_reserved: isNd, nd_options_type: isNd,
+  ...Object.fromEntries(['nsh_flags', 'nsh_ttl', 'nsh_mdtype', 'nsh_np', 'nsh_spi', 'nsh_si', 'nsh_c1', 'nsh_c2', 'nsh_c3', 'nsh_c4'].map((n) => [n, isNsh])),
 };
 
 function checkList(list: readonly TextAction[], st: CheckState, table: number): number {

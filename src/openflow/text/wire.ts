@@ -58,6 +58,8 @@ export function headerOfField(f: TextField): number {
   const mf = FIELD_BY_NAME.get(f.tsw ?? f.name);
   if (!mf) throw new RangeError(`${f.name} has no wire code`);
   const c = codeFor(mf, 0);
+  // A 4-byte header cannot name an experimenter field (NSH, ERSPAN, GTP-U); the codec's move/learn/multipath carry only those.
+  if (c.experimenter !== undefined) throw new RangeError(`${f.name} has an 8-byte experimenter header, which move, learn, multipath and bundle cannot carry`);
   return ((c.cls << 16) | (c.field << 9) | (c.bytes ?? mf.bytes)) >>> 0;
 }
 
@@ -378,6 +380,7 @@ const SET_FIELD_NEEDS: Readonly<Record<string, (dl: bigint | undefined, proto: b
     icmp_type: (dl, p) => ip4(dl) && p === 1n, icmp_code: (dl, p) => ip4(dl) && p === 1n,
     icmpv6_type: (dl, p) => ip6(dl) && p === 58n, icmpv6_code: (dl, p) => ip6(dl) && p === 58n,
     mpls_label: (dl) => dl === 0x8847n || dl === 0x8848n, mpls_tc: (dl) => dl === 0x8847n || dl === 0x8848n,
+    ...Object.fromEntries(['nsh_flags', 'nsh_ttl', 'nsh_spi', 'nsh_si', 'nsh_c1', 'nsh_c2', 'nsh_c3', 'nsh_c4'].map((n) => [n, (dl: bigint | undefined) => dl === 0x894fn])),
   };
 })();
 
@@ -480,8 +483,15 @@ function setFieldToWire(a: Of<TextAction, 'set_field'>, v: number): Act[] {
   const all = ones(a.field.bits);
   const value = a.load ? a.value << BigInt(a.load.ofs) : a.value;
   const mask = a.load ? ones(a.load.n_bits) << BigInt(a.load.ofs) : a.mask ?? all;
-  if (v >= 6 || a.as === 'set_field') {
+  // OF1.2-1.4 Set-Field cannot carry a mask: a partial one goes out as a load, as OVS's encode_SET_FIELD does.
+  if (v >= 6 || (a.as === 'set_field' && (v < 3 || mask === all))) {
     return [{ type: v >= 3 ? 'set_field' : 'reg_load2', field: oxmOf(a.field, value, mask === all ? undefined : mask) }];
+  }
+  // An experimenter field has no NXAST_REG_LOAD form: OVS sends NXAST_REG_LOAD2 (an exact set_field in OF1.2+: Set-Field).
+  const mf = FIELD_BY_NAME.get(a.field.tsw ?? a.field.name);
+  if (mf && codeFor(mf, 0).experimenter !== undefined) {
+    if (v >= 3 && mask === all && !a.load) return [{ type: 'set_field', field: oxmOf(a.field, value) }];
+    return [{ type: 'reg_load2', field: oxmOf(a.field, value, mask === all ? undefined : mask) }];
   }
   if (a.load) return [{ type: 'reg_load', ofs_nbits: ofsNbits(a.load), dst: headerOfField(a.field), value: a.value }];
   if (mask === all) {
