@@ -49,7 +49,9 @@ export class DpifError extends Error {
 }
 
 /** ODP attributes a masked set may touch, in the order OVS commits them. */
-const SET_ATTRS: readonly AttrName[] = ['eth', 'mpls', 'ipv4', 'ipv6', 'arp', 'tcp', 'udp', 'sctp', 'icmp', 'icmpv6'];
+const SET_ATTRS: readonly AttrName[] = ['eth', 'mpls', 'ipv4', 'ipv6', 'arp', 'tcp', 'udp', 'sctp', 'icmp', 'icmpv6', 'nd', 'nd_ext', 'nsh'];
+/** Fields of those attributes that describe the packet rather than being part of it (read-only in OVS). */
+const NOT_SETTABLE = new Set(['proto', 'frag', 'mdtype', 'np']);
 
 /** Words of the attributes a set may touch (anything else in a set mask is refused). */
 const SETTABLE = (() => {
@@ -57,7 +59,7 @@ const SETTABLE = (() => {
   for (const name of SET_ATTRS) {
     if (name === 'mpls') { for (const w of [K.mplsLabel, K.mplsTc, K.mplsBos, K.mplsTtl]) ok[w] = 1; continue; }
     for (const fd of ATTRS[name]) {
-      if (fd.label === 'proto' || fd.label === 'frag') continue;
+      if (NOT_SETTABLE.has(fd.label)) continue;
       const width = fd.fmt === 'eth' ? 2 : fd.fmt === 'ip6' ? 4 : 1;
       for (let i = 0; i < width; i++) ok[fd.word + i] = 1;
     }

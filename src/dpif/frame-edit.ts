@@ -16,11 +16,14 @@ const ETH_VLAN = 0x8100;
 const ETH_QINQ = 0x88a8;
 const ETH_MPLS = 0x8847;
 const ETH_MPLSM = 0x8848;
+const ETH_NSH = 0x894f;
+const ND_SOLICIT = 135;
+const ND_ADVERT = 136;
 
 // ------------------------------------------------------------------ layout
 
 /** Header offsets of the frame last walked (module scratch: one walk at a time, no object per packet). */
-export const LAY = new Int32Array(6);
+export const LAY = new Int32Array(8);
 export const L3 = 0;
 export const TYPE = 1;
 export const L4 = 2;
@@ -28,10 +31,16 @@ export const PROTO = 3;
 /** Where the IP packet ends (its total length), bounded by the frame. */
 export const L3END = 4;
 export const V6 = 5;
+/** NSH: the MD type of the header at L3 (-1: not NSH). ND: the ICMPv6 type (135/136) of the walked frame (-1: not ND). */
+export const NSH_MD = 6;
+export const ND = 7;
+/** The first ND option's type when it is one 8-byte unit (a link-layer address option), as ND_OPT below. */
+let ndOpt = -1;
 
 /** Fills LAY for the frame at b[s .. s+len): offsets relative to s; L4 is -1 without a (first-fragment) L4 header. */
 export function walk(b: Uint8Array, s: number, len: number): void {
-  LAY[L3] = -1; LAY[TYPE] = 0; LAY[L4] = -1; LAY[PROTO] = -1; LAY[L3END] = len; LAY[V6] = 0;
+  LAY[L3] = -1; LAY[TYPE] = 0; LAY[L4] = -1; LAY[PROTO] = -1; LAY[L3END] = len; LAY[V6] = 0; LAY[NSH_MD] = -1; LAY[ND] = -1;
+  ndOpt = -1;
   if (len < 14) return;
   let o = 12;
   let type = (b[s + o]! << 8) | b[s + o + 1]!;
@@ -57,6 +66,14 @@ export function walk(b: Uint8Array, s: number, len: number): void {
     LAY[PROTO] = b[s + o + 6]!;
     LAY[L3END] = Math.min(len, o + 40 + ((b[s + o + 4]! << 8) | b[s + o + 5]!));
     LAY[L4] = o + 40;   // extension headers are not walked: sets of L4 fields need the L4 header first
+    const l4 = o + 40;
+    const t = l4 + 24 <= len ? b[s + l4]! : -1;
+    if (LAY[PROTO] === 58 && b[s + l4 + 1] === 0 && (t === ND_SOLICIT || t === ND_ADVERT)) {
+      LAY[ND] = t;
+      if (l4 + 32 <= len && b[s + l4 + 25] === 1) ndOpt = b[s + l4 + 24]!;
+    }
+  } else if (type === ETH_NSH) {
+    if (o + 8 <= len && b[s + o]! >> 6 === 0) LAY[NSH_MD] = b[s + o + 2]! & 0xf;
   }
 }
 
@@ -93,6 +110,9 @@ function fixSctp(b: Uint8Array, s: number, l4: number, end: number): void {
 
 // What a patch needs the packet to be, and where it is based.
 const NEED_ETH = 0, NEED_IP4 = 1, NEED_IP6 = 2, NEED_ARP = 3, NEED_MPLS = 4, NEED_TCP = 5, NEED_UDP = 6, NEED_SCTP = 7, NEED_ICMP = 8, NEED_ICMP6 = 9;
+/** ND (solicitation or advertisement); its source (target) link-layer address option first; NSH; NSH of MD type 1. */
+const NEED_ND = 10, NEED_ND_SLL = 11, NEED_ND_TLL = 12, NEED_NSH = 13, NEED_NSH_MD1 = 14;
+const ND_OPT_SLL = 1, ND_OPT_TLL = 2;
 const BASE_L2 = 0, BASE_L3 = 1, BASE_L4 = 2;
 /** Checksums a patched word is part of: the IPv4 header, the L4 pseudo-header, the L4 header. */
 const CS_IP = 1, CS_PSEUDO = 2, CS_L4 = 4;
@@ -162,6 +182,18 @@ export function compileSet(key: Uint32Array, mask: Uint32Array): SetProgram {
   const icmp6 = img(NEED_ICMP6, BASE_L4, CS_L4);
   putBytes(icmp6, 0, 1, v(K.icmpv6Type), mask[K.icmpv6Type]!);
   putBytes(icmp6, 1, 1, v(K.icmpv6Code), mask[K.icmpv6Code]!);
+  const nd = img(NEED_ND, BASE_L4, CS_L4);
+  putBytes(nd, 4, 4, v(K.ndReserved), mask[K.ndReserved]!);
+  putWide(nd, 8, key, mask, K.ndTarget);
+  putBytes(nd, 24, 1, v(K.ndOptionsType), mask[K.ndOptionsType]!);
+  putMac(img(NEED_ND_SLL, BASE_L4, CS_L4), 26, key, mask, K.ndSll);
+  putMac(img(NEED_ND_TLL, BASE_L4, CS_L4), 26, key, mask, K.ndTll);
+  // NSH base header: O and U flags in bits 13-12 and the TTL in bits 11-6 of its first 16 bits; SPI and SI after.
+  const nsh = img(NEED_NSH, BASE_L3, 0);
+  putBytes(nsh, 0, 2, ((v(K.nshFlags) & 3) << 12) | ((v(K.nshTtl) & 0x3f) << 6), ((mask[K.nshFlags]! & 3) << 12) | ((mask[K.nshTtl]! & 0x3f) << 6));
+  putBytes(nsh, 4, 4, (((v(K.nshSpi) & 0xffffff) << 8) | (v(K.nshSi) & 0xff)) >>> 0, (((mask[K.nshSpi]! & 0xffffff) << 8) | (mask[K.nshSi]! & 0xff)) >>> 0);
+  const md1 = img(NEED_NSH_MD1, BASE_L3, 0);
+  for (let c = 0; c < 4; c++) putBytes(md1, 8 + 4 * c, 4, v(K.nshC1 + c), mask[K.nshC1 + c]!);
 
   const out: number[] = [];
   let sctp = false;
@@ -189,6 +221,11 @@ function needMet(need: number): boolean {
     case NEED_SCTP: return LAY[L4]! >= 0 && LAY[PROTO] === 132;
     case NEED_ICMP: return LAY[L4]! >= 0 && LAY[PROTO] === 1 && LAY[V6] === 0;
     case NEED_ICMP6: return LAY[L4]! >= 0 && LAY[PROTO] === 58 && LAY[V6] === 1;
+    case NEED_ND: return LAY[ND]! >= 0;
+    case NEED_ND_SLL: return LAY[ND] === ND_SOLICIT && ndOpt === ND_OPT_SLL;
+    case NEED_ND_TLL: return LAY[ND] === ND_ADVERT && ndOpt === ND_OPT_TLL;
+    case NEED_NSH: return LAY[NSH_MD]! >= 0;
+    case NEED_NSH_MD1: return LAY[NSH_MD] === 1;
     default: return false;
   }
 }

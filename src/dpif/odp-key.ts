@@ -13,9 +13,10 @@ const ETH_ARP = 0x0806;
 const ETH_RARP = 0x8035;
 const ETH_MPLS = 0x8847;
 const ETH_MPLSM = 0x8848;
+const ETH_NSH = 0x894f;
 const CFI = 0x1000;
 
-type Fmt = 'eth' | 'ip4' | 'ip6' | 'u8u' | 'u8x' | 'be16' | 'be16x' | 'label' | 'frag';
+type Fmt = 'eth' | 'ip4' | 'ip6' | 'u8u' | 'u8x' | 'be16' | 'be16x' | 'hex' | 'label' | 'frag';
 
 /** A field inside an ODP attribute: its label, printer, first word, and the mask of a fully exact field. */
 interface AttrField { readonly label: string; readonly fmt: Fmt; readonly word: number; readonly full: number }
@@ -37,11 +38,15 @@ export const ATTRS = {
   icmp: [f('type', 'u8u', K.icmpType, 0xff), f('code', 'u8u', K.icmpCode, 0xff)],
   icmpv6: [f('type', 'u8u', K.icmpv6Type, 0xff), f('code', 'u8u', K.icmpv6Code, 0xff)],
   nd: [f('target', 'ip6', K.ndTarget, 0), f('sll', 'eth', K.ndSll, 0), f('tll', 'eth', K.ndTll, 0)],
+  nd_ext: [f('nd_reserved', 'hex', K.ndReserved, 0xffffffff), f('nd_options_type', 'u8u', K.ndOptionsType, 0xff)],
+  nsh: [f('flags', 'u8u', K.nshFlags, 0xff), f('ttl', 'u8u', K.nshTtl, 0x3f), f('mdtype', 'u8u', K.nshMdtype, 0xff),
+    f('np', 'u8u', K.nshNp, 0xff), f('spi', 'hex', K.nshSpi, 0xffffff), f('si', 'u8u', K.nshSi, 0xff),
+    ...[0, 1, 2, 3].map((c) => f(`c${c + 1}`, 'hex', K.nshC1 + c, 0xffffffff))],
 } as const satisfies Record<string, readonly AttrField[]>;
 
 export type AttrName = keyof typeof ATTRS | 'mpls';
 
-const WIDTH: Readonly<Record<Fmt, number>> = { eth: 2, ip6: 4, ip4: 1, u8u: 1, u8x: 1, be16: 1, be16x: 1, label: 1, frag: 1 };
+const WIDTH: Readonly<Record<Fmt, number>> = { eth: 2, ip6: 4, ip4: 1, u8u: 1, u8x: 1, be16: 1, be16x: 1, hex: 1, label: 1, frag: 1 };
 
 function fieldMaskZero(mask: Uint32Array, fd: AttrField): boolean {
   for (let i = 0; i < WIDTH[fd.fmt]; i++) if (mask[fd.word + i]) return false;
@@ -74,7 +79,7 @@ function formatField(fd: AttrField, key: Uint32Array, mask: Uint32Array, verbose
     case 'ip4': s = ip4Text(v) + (full ? '' : `/${ip4Text(m)}`); break;
     case 'ip6': s = ip6Text(key, fd.word) + (full ? '' : `/${ip6Text(mask, fd.word)}`); break;
     case 'u8u': case 'be16': s = String(v) + (full ? '' : `/${altHex(m)}`); break;
-    case 'u8x': case 'be16x': case 'label': s = altHex(v) + (full ? '' : `/${altHex(m)}`); break;
+    case 'u8x': case 'be16x': case 'hex': case 'label': s = altHex(v) + (full ? '' : `/${altHex(m)}`); break;
   }
   return `${fd.label}=${s},`;
 }
@@ -197,13 +202,18 @@ export function formatOdpKey(key: Uint32Array, mask: Uint32Array, verbose = fals
       else if (proto === 58 && v6) {
         sub('icmpv6');
         const t = key[K.icmpv6Type]!;
-        if ((t === 135 || t === 136) && key[K.icmpv6Code] === 0) sub('nd');
+        if ((t === 135 || t === 136) && key[K.icmpv6Code] === 0) {
+          sub('nd');
+          if (!attrMaskZero('nd_ext', mask)) sub('nd_ext');
+        }
       }
     }
   } else if (type === ETH_ARP || type === ETH_RARP) {
     sub('arp');
   } else if (type === ETH_MPLS || type === ETH_MPLSM) {
     sub('mpls');
+  } else if (type === ETH_NSH) {
+    sub('nsh');
   }
   if (tci & CFI) out.push(`encap(${inner.join(',')})`);
   return out.join(',');

@@ -30,7 +30,8 @@ export interface DpActionContext {
 const SETTABLE_FIELDS = [
   'eth_src', 'eth_dst', 'ip_src', 'ip_dst', 'ipv6_src', 'ipv6_dst', 'ipv6_label', 'ip_tos', 'nw_ttl', 'arp_op', 'arp_spa', 'arp_tpa',
   'arp_sha', 'arp_tha', 'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'sctp_src', 'sctp_dst', 'icmp_type', 'icmp_code',
-  'mpls_label', 'mpls_tc', 'mpls_ttl', 'mpls_bos',
+  'mpls_label', 'mpls_tc', 'mpls_ttl', 'mpls_bos', 'nd_target', 'nd_sll', 'nd_tll', 'nd_reserved', 'nd_options_type',
+  'nsh_flags', 'nsh_ttl', 'nsh_spi', 'nsh_si', 'nsh_c1', 'nsh_c2', 'nsh_c3', 'nsh_c4',
 ];
 /** Each settable field's words and the mask of its bits in each word (a 48-bit MAC: 16 bits, then 32). */
 const SETTABLE: ReadonlyArray<{ readonly words: readonly number[]; readonly full: readonly number[] }> = SETTABLE_FIELDS.map((n) => {

@@ -38,6 +38,8 @@ function ip6(v: bigint): string {
   return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
 }
 
+const ETH_NSH = 0x894f;
+
 type Fmt = (v: bigint) => string;
 const dec: Fmt = (v) => String(v);
 const hex: Fmt = (v) => `0x${v.toString(16)}`;
@@ -115,6 +117,19 @@ export function commit(ctx: XlateContext): void {
     }
     const l4 = (t === ETH_TYPE.IP || t === ETH_TYPE.IPV6) ? L4.get(getNum(b, 'nw_proto')) : undefined;
     if (l4) push(setOf(ctx, b, l4[0], [[l4[1], 'src', dec], [l4[2], 'dst', dec]]));
+    if (t === ETH_TYPE.IP && getNum(b, 'nw_proto') === 1) push(setOf(ctx, b, 'icmp', [['icmp_type', 'type', dec], ['icmp_code', 'code', dec]]));
+    if (t === ETH_TYPE.IPV6 && getNum(b, 'nw_proto') === 58) {
+      push(setOf(ctx, b, 'icmpv6', [['icmpv6_type', 'type', dec], ['icmpv6_code', 'code', dec]]));
+      const nd = getNum(b, 'icmpv6_type');
+      if ((nd === 135 || nd === 136) && getNum(b, 'icmpv6_code') === 0) {
+        push(setOf(ctx, b, 'nd', [['nd_target', 'target', ip6], ['nd_sll', 'sll', mac], ['nd_tll', 'tll', mac]]));
+        push(setOf(ctx, b, 'nd_ext', [['nd_reserved', 'nd_reserved', hex], ['nd_options_type', 'nd_options_type', dec]]));
+      }
+    }
+    if (t === ETH_NSH) {
+      push(setOf(ctx, b, 'nsh', [['nsh_flags', 'flags', dec], ['nsh_ttl', 'ttl', dec], ['nsh_spi', 'spi', hex], ['nsh_si', 'si', dec],
+        ['nsh_c1', 'c1', hex], ['nsh_c2', 'c2', hex], ['nsh_c3', 'c3', hex], ['nsh_c4', 'c4', hex]]));
+    }
   }
   if (!wasMpls && nowMpls) {
     out.push(`push_mpls(${mplsLse(b)},eth_type=0x${t.toString(16)})`);

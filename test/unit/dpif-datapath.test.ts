@@ -288,3 +288,33 @@ test('a port whose transmit throws does not wedge the datapath; re-entering proc
   again.inject(1, [buildFrame()]);
   assert.equal(again.dp.stats.missFailed, 1, 'the re-entering upcall failed and its packet was dropped');
 });
+
+test('ND and NSH sets rewrite the target, link-layer addresses, reserved word, NSH path and context, checksums kept', () => {
+  // An IPv6 neighbour solicitation with a source link-layer address option, and an NSH (MD type 1) frame.
+  const ns = (): Uint8Array => {
+    const b = [0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x86, 0xdd, 0x60, 0, 0, 0, 0, 32, 58, 255];
+    for (const last of [1, 2]) b.push(0xfe, 0x80, ...new Array<number>(13).fill(0), last);
+    b.push(135, 0, 0, 0, 0, 0, 0, 0, 0xfe, 0x80, ...new Array<number>(13).fill(0), 9, 1, 1, 0, 0, 0, 0, 0, 1);
+    const f = Uint8Array.from(b);
+    fixChecksums(f);
+    return f;
+  };
+  const nsh = Uint8Array.from([0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x89, 0x4f,
+    0x0f, 0xc6, 0x01, 0x03, 0x00, 0x00, 0x01, 0xff, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4]);
+  const ndSet = setAction({ nd_target: 0xfe800000000000000000000000000099n, nd_sll: 0x001122334455n, nd_reserved: 0x1234n });
+  const nshSet = setAction({ nsh_spi: 0x123n, nsh_si: 9n, nsh_c1: 7n, nsh_ttl: 5n, nsh_flags: 2n });
+  const r = rig(2, (_p, k) => ({
+    actions: [getField(k, 'eth_type') === 0x894fn ? nshSet : ndSet, out(2)], mask: maskOf('in_port', 'eth_type'),
+  }));
+  r.inject(1, [ns(), nsh]);
+  const [a, b] = r.ports[2]!.sent;
+  assert.equal(hex(a!.subarray(58, 62)), '00001234', 'reserved word');
+  assert.equal(hex(a!.subarray(62, 78)), 'fe800000000000000000000000000099', 'target');
+  assert.equal(hex(a!.subarray(80, 86)), '001122334455', 'source link-layer address');
+  assert.ok(checksumsValid(a!), 'ICMPv6 checksum');
+  assert.equal(((b![14]! << 8) | b![15]!) & 0x3fff, (2 << 12) | (5 << 6) | 6, 'flags, TTL, length kept');
+  assert.equal(hex(b!.subarray(18, 26)), '0001230900000007', 'SPI, SI and c1');
+  assert.equal(hex(b!.subarray(26, 38)), '000000020000000300000004', 'c2-c4 untouched');
+  assert.equal(formatActions([ndSet]), 'set(nd(target=fe80::99,sll=00:11:22:33:44:55)),set(nd_ext(nd_reserved=0x1234))');
+  assert.equal(formatActions([nshSet]), 'set(nsh(flags=2,ttl=5,spi=0x123,si=9,c1=0x7))');
+});
