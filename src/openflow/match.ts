@@ -162,13 +162,20 @@ function tlvSize(m: Match, version: number): number {
 
 function writeEntry(w: Writer, name: string, fm: FieldMatch, version: number, names = codesOf(version)): void {
   const wc = encodeCode(names, name, version);
-  checkFieldMatch(wc.field, fm);
+  // Only what the wire can carry: a value the field's rules refuse (nsh_mdtype=3, nsh_ttl=64) still goes out, as
+  // ovs-ofctl sends it, and the switch's decoder answers with the error.
+  const value = toWireValue(wc, fm.value);
+  const room = 1n << BigInt(8 * wc.n);
+  if (value < 0n || value >= room || (fm.mask !== undefined && (fm.mask < 0n || fm.mask >= room))) {
+    throw new OfError('OFPBMC_BAD_VALUE', `${name}: value or mask wider than its ${wc.n} bytes`);
+  }
+  if (fm.mask !== undefined && !wc.field.maskable) throw new OfError('OFPBMC_BAD_MASK', `${wc.field.name} cannot be masked`);
   const hasMask = fm.mask !== undefined;
   const n = wc.n;
   const len = hasMask ? wc.len + n : wc.len;
   w.u32((wc.header | (hasMask ? 0x100 : 0) | len) >>> 0);
   if (wc.code.experimenter !== undefined) w.u32(wc.code.experimenter);
-  toBytes(toWireValue(wc, fm.value), n, w.buf, w.pos);
+  toBytes(value, n, w.buf, w.pos);
   w.pos += n;
   if (hasMask) {
     toBytes(fm.mask as bigint, n, w.buf, w.pos);

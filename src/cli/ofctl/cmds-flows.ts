@@ -289,21 +289,24 @@ function flowMod(command: FlowCommand): OnlineHandler {
 
 /** One version of a flow table entry, as fte_version. */
 interface FlowVersion { cookie: bigint; idle: number; hard: number; importance: number; table: number; actions: string; flow?: TextFlow }
-interface Fte { key: string; matchText: string; versions: [FlowVersion | undefined, FlowVersion | undefined] }
+/** A flow table entry: its match as text (the key, and what diff-flows prints) and as the match itself (for deletes). */
+interface Fte { key: string; matchText: string; match: Match; priority: number; versions: [FlowVersion | undefined, FlowVersion | undefined] }
 
-function fteKey(table: number, match: Match, priority: number): { key: string; text: string } {
+interface FteKey { key: string; text: string; match: Match; priority: number }
+
+function fteKey(table: number, match: Match, priority: number): FteKey {
   const text = formatWireMatch(match, priority);
-  return { key: `${table} ${priority} ${text}`, text };
+  return { key: `${table} ${priority} ${text}`, text, match, priority };
 }
 
 function versionsEqual(a: FlowVersion, b: FlowVersion): boolean {
   return a.cookie === b.cookie && a.idle === b.idle && a.hard === b.hard && a.importance === b.importance && a.table === b.table && a.actions === b.actions;
 }
 
-function insert(table: Map<string, Fte>, key: { key: string; text: string }, version: FlowVersion, index: 0 | 1): void {
+function insert(table: Map<string, Fte>, key: FteKey, version: FlowVersion, index: 0 | 1): void {
   let fte = table.get(key.key);
   if (!fte) {
-    fte = { key: key.key, matchText: key.text, versions: [undefined, undefined] };
+    fte = { key: key.key, matchText: key.text, match: key.match, priority: key.priority, versions: [undefined, undefined] };
     table.set(key.key, fte);
   }
   fte.versions[index] = version;
@@ -353,7 +356,9 @@ const replaceFlows: OnlineHandler = async ([target, file], o, io) => {
     for (const e of byTable) {
       const [fileVer, swVer] = e.versions;
       if (swVer && !fileVer) {
-        const del = parseFlow(e.matchText.length ? `table=${swVer.table},${e.matchText}` : `table=${swVer.table}`, 'delete_strict');
+        // The match as the switch sent it, not its text read back: some fields print in forms that do not parse
+        // back to the same match (gtpu_flags, ERSPAN fields whose mask is their value).
+        const del = { ...parseFlow(`table=${swVer.table}`, 'delete_strict'), match: e.match, priority: e.priority };
         requests.push(encodeFlow(del, protocol, allocXid(), fatal));
       }
     }

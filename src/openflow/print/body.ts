@@ -2,13 +2,15 @@
 // in the words and layout of OVS's ofp-print.
 
 import type { OfMessage, Action, Match } from '../index.js';
-import { NXET_VENDOR, errorBodyName, nxmCookie } from '../index.js';
+import { MATCH_FIELDS, NXET_VENDOR, OfError, checkPrerequisites, errorBodyName, nxmCookie } from '../index.js';
 import { ctFlush, groupProperties, tlvTableMod, tlvTableReply } from './extensions.js';
 import { formatPacket } from './packet.js';
 import { features10, features11, formatFeatures, formatPhyPorts, formatPortConfig } from './ports.js';
 import type { FlowFormatter } from './text-hooks.js';
 import { statsReply, statsRequest } from './stats.js';
 import { PrintError, bitNames, bitTable, duration, hex, hexDump, port16, portName, printable, u64 } from './util.js';
+
+const MATCH_FIELD_NAMES = new Set(MATCH_FIELDS.map((f) => f.name));
 
 export interface PrintOptions {
   readonly verbosity: number;
@@ -350,6 +352,16 @@ export function formatBody(m: OfMessage, buf: Uint8Array, opts: PrintOptions): s
       // OVS's decoder refuses table 255 (OFPTT_ALL) except for deletes from OF1.2 on, and for everything in OF1.1.
       if (v >= 2 && m.kind === 'FLOW_MOD' && tableId === 0xff && (v === 2 || (command !== 3 && command !== 4))) {
         throw new PrintError('OFPFMFC_BAD_TABLE_ID');
+      }
+      // As OVS's match decoder: an NXM/OXM field without its prerequisites makes the message undecodable.
+      if (m.kind === 'NXT_FLOW_MOD' || v >= 2) {
+        const fields = Object.fromEntries(Object.entries(b.match as Match).filter(([name]) => MATCH_FIELD_NAMES.has(name)));
+        try {
+          checkPrerequisites(fields);
+        } catch (e) {
+          if (e instanceof OfError) throw new PrintError(e.error);
+          throw e;
+        }
       }
       if (tableId !== 0) s += ` table:${tableId}`;
       s += ' ';
