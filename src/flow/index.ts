@@ -6,4 +6,5 @@ export {
 } from './key.js';
 export { extractFlow, composePacket, applyFlowToPacket, fixChecksums } from './packet.js';
 export { matchOfWords } from './minimatch.js';
+export { flowTextOfOdp, isOdpFlow } from './odp-text.js';
 export { formatFlow, flowMatch } from './format.js';

@@ -5,7 +5,7 @@
 import { UnixctlError, type UnixctlServer } from '../lib/unixctl.js';
 import { DummyNetdev, type NetdevRegistry } from '../netdev/index.js';
 import { formatActions, formatWireMatch, parseFlow } from '../openflow/index.js';
-import { composePacket } from '../flow/index.js';
+import { composePacket, flowTextOfOdp, isOdpFlow } from '../flow/index.js';
 import type { Ofproto } from '../ofproto/index.js';
 import { registerTunnelCommands } from './tunnel-commands.js';
 import { TraceError, fdbFlush, fdbShow, traceCommand, type DatapathPipeline } from '../xlate/index.js';
@@ -36,7 +36,9 @@ export function frameFromArgument(text: string): Uint8Array {
   if (hex) return hex;
   let match;
   try {
-    match = parseFlow(text.includes('actions') ? text : `${text},actions=drop`).match;
+    // A datapath flow as dpctl prints it (in_port(1),eth(...),...) says the same in ODP syntax.
+    const flow = isOdpFlow(text) ? flowTextOfOdp(text) : text;
+    match = parseFlow(flow.includes('actions') ? flow : `${flow},actions=drop`).match;
   } catch (e) {
     throw new UnixctlError(`${e instanceof Error ? e.message : String(e)}`);
   }
