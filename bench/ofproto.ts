@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Classifier, compactWords, type ClsRule } from '../src/ofproto/classifier.js';
-import { FLOW_WORDS, matchToKeyMask, newFlowKey, setField } from '../src/flow/index.js';
+import { FLOW_STAGES, FLOW_WORDS, matchToKeyMask, newFlowKey, setField } from '../src/flow/index.js';
 import type { FieldMatch } from '../src/openflow/index.js';
 import { realOvsMissing, startRealOvs, type SwitchImpl } from '../test/interop/real-ovs.js';
 
@@ -242,7 +242,7 @@ function median(xs: number[]): number {
 function tswClassifier(specs: ClsSpec[], keys: number[][], lookups: number, repeat: number): ClsSide {
   const rules = specs.map(tswRule);
   const tkeys = keys.map(tswKey);
-  const cls = new Classifier<BenchRule>(FLOW_WORDS);
+  const cls = new Classifier<BenchRule>(FLOW_WORDS, FLOW_STAGES);
   let t = performance.now();
   for (const r of rules) cls.insert(r);
   const inserts = rules.length / ((performance.now() - t) / 1000);

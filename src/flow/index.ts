@@ -7,4 +7,5 @@ export {
 export { extractFlow, composePacket, applyFlowToPacket, fixChecksums } from './packet.js';
 export { matchOfWords } from './minimatch.js';
 export { flowTextOfOdp, isOdpFlow } from './odp-text.js';
+export { FLOW_STAGES } from './stages.js';
 export { formatFlow, flowMatch } from './format.js';

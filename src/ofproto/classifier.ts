@@ -39,6 +39,15 @@ class Subtable<T extends ClsRule> {
   readonly idx: Int32Array;
   readonly maskWords: Uint32Array;
   /**
+   * Positions in idx in the order they are hashed: stage by stage (metadata, L2, L3, L4), so a lookup can stop
+   * after a stage no rule agrees with and leave the later stages' fields wildcarded (OVS's staged lookup).
+   */
+  readonly order: Int32Array;
+  /** How many of `order` each stage ends at (stages without words left out). */
+  readonly stageEnds: Int32Array;
+  /** For each stage but the last: the hash of the words up to its end → how many rules have it. */
+  readonly stageHashes: Array<Map<number, number>>;
+  /**
    * Masked-key hash → the rule with that hash, or the rules (equal keys or collisions) highest priority first:
    * most hashes have one rule, which then needs no array.
    */
@@ -47,33 +56,56 @@ class Subtable<T extends ClsRule> {
   size = 0;
   readonly priorities = new Map<number, number>();
 
-  constructor(readonly mask: Uint32Array, readonly maskHash: number) {
+  constructor(readonly mask: Uint32Array, readonly maskHash: number, stageOf: Uint8Array | undefined) {
     const idx: number[] = [];
     for (let i = 0; i < mask.length; i++) if (mask[i]) idx.push(i);
     this.idx = Int32Array.from(idx);
     this.maskWords = Uint32Array.from(idx.map((i) => mask[i]!));
+    const stage = (j: number): number => stageOf?.[idx[j]!] ?? 0;
+    const order = idx.map((_, j) => j).sort((a, b) => stage(a) - stage(b) || a - b);
+    this.order = Int32Array.from(order);
+    const ends: number[] = [];
+    order.forEach((j, k) => {
+      if (k + 1 === order.length || stage(order[k + 1]!) !== stage(j)) ends.push(k + 1);
+    });
+    this.stageEnds = Int32Array.from(ends);
+    this.stageHashes = ends.slice(0, -1).map(() => new Map<number, number>());
   }
 
   /** Hash of a rule's compact words: equal to hashKey of any key the rule matches. */
   hashWords(words: readonly number[]): number {
-    let h = 0x9e3779b9 | 0;
-    for (let i = 0; i < words.length; i++) {
-      h = Math.imul(h ^ (words[i]! | 0), 0x01000193);
-      h ^= h >>> 15;
-    }
+    let h = HASH_SEED;
+    const order = this.order;
+    for (let k = 0; k < order.length; k++) h = mix(h, words[order[k]!]! | 0);
     return h;
   }
 
   /** Hash of `key` under this subtable's mask (no allocation). */
   hashKey(key: Uint32Array): number {
-    let h = 0x9e3779b9 | 0;
+    let h = HASH_SEED;
     const idx = this.idx;
     const mw = this.maskWords;
-    for (let i = 0; i < idx.length; i++) {
-      h = Math.imul(h ^ ((key[idx[i]!]! & mw[i]!) | 0), 0x01000193);
-      h ^= h >>> 15;
+    const order = this.order;
+    for (let k = 0; k < order.length; k++) {
+      const j = order[k]!;
+      h = mix(h, (key[idx[j]!]! & mw[j]!) | 0);
     }
     return h;
+  }
+
+  /** Counts a rule's (delta 1) or forgets its (-1) hashes at the end of each stage but the last. */
+  countStages(words: readonly number[], delta: number): void {
+    if (this.stageHashes.length === 0) return;
+    let h = HASH_SEED;
+    const order = this.order;
+    let k = 0;
+    for (let s = 0; s < this.stageHashes.length; s++) {
+      for (; k < this.stageEnds[s]!; k++) h = mix(h, words[order[k]!]! | 0);
+      const m = this.stageHashes[s]!;
+      const n = (m.get(h) ?? 0) + delta;
+      if (n > 0) m.set(h, n);
+      else m.delete(h);
+    }
   }
 
   /** True when `key` under the mask equals the rule's value. */
@@ -102,6 +134,14 @@ class Subtable<T extends ClsRule> {
 }
 
 /** A number for a mask (its non-zero words and where they are), to find its subtable without building a string. */
+const HASH_SEED = 0x9e3779b9 | 0;
+
+/** One word into a running hash (the same steps for keys and rules' words, stage by stage). */
+function mix(h: number, w: number): number {
+  h = Math.imul(h ^ w, 0x01000193);
+  return h ^ (h >>> 15);
+}
+
 function maskHashOf(mask: Uint32Array): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < mask.length; i++) {
@@ -171,7 +211,11 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
   private dirty = false;
   private count = 0;
 
-  constructor(readonly nWords: number) {}
+  /**
+   * `stageOf` gives each key word's lookup stage (0 metadata, 1 L2, 2 L3, 3 L4); without it every subtable is
+   * one stage and a lookup un-wildcards all of a subtable's fields.
+   */
+  constructor(readonly nWords: number, private readonly stageOf?: Uint8Array) {}
 
   get size(): number {
     return this.count;
@@ -198,7 +242,7 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
   insert(rule: T): T | null {
     let st = this.subtableOf(rule.mask);
     if (!st) {
-      st = new Subtable<T>(rule.mask, maskHashOf(rule.mask));
+      st = new Subtable<T>(rule.mask, maskHashOf(rule.mask), this.stageOf);
       this.byMask.add(st);
       this.byIdentity.set(rule.mask, st);
       this.dirty = true;
@@ -232,6 +276,7 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
       bucket.splice(at, 0, rule);
     }
     st.size++;
+    st.countStages(rule.words, 1);
     this.count++;
     st.priorities.set(rule.priority, (st.priorities.get(rule.priority) ?? 0) + 1);
     if (rule.priority > st.maxPriority) {
@@ -255,6 +300,7 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
       if (bucket.length === 1) st.buckets.set(h, bucket[0]!);
     }
     st.size--;
+    st.countStages(rule.words, -1);
     this.count--;
     const n = (st.priorities.get(rule.priority) ?? 1) - 1;
     if (n) st.priorities.set(rule.priority, n);
@@ -301,12 +347,33 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
     for (let s = 0; s < order.length; s++) {
       const st = order[s]!;
       if (st.maxPriority <= bestPri) break;
-      if (wc) {
-        const idx = st.idx;
-        const mw = st.maskWords;
-        for (let i = 0; i < idx.length; i++) wc[idx[i]!] = (wc[idx[i]!]! | mw[i]!) >>> 0;
+      // Hash stage by stage; after a stage no rule of the subtable agrees with, the rest stays wildcarded.
+      const idx = st.idx;
+      const mw = st.maskWords;
+      const ord = st.order;
+      const ends = st.stageEnds;
+      const partial = st.stageHashes;
+      let h = HASH_SEED;
+      let k = 0;
+      let missed = false;
+      for (let g = 0; g < ends.length; g++) {
+        for (const end = ends[g]!; k < end; k++) {
+          const j = ord[k]!;
+          h = mix(h, (key[idx[j]!]! & mw[j]!) | 0);
+        }
+        if (g < partial.length && !partial[g]!.has(h)) {
+          missed = true;
+          break;
+        }
       }
-      const bucket = st.buckets.get(st.hashKey(key));
+      if (wc) {
+        for (let q = 0; q < k; q++) {
+          const j = ord[q]!;
+          wc[idx[j]!] = (wc[idx[j]!]! | mw[j]!) >>> 0;
+        }
+      }
+      if (missed) continue;
+      const bucket = st.buckets.get(h);
       if (bucket === undefined) continue;
       if (!Array.isArray(bucket)) {
         if (bucket.priority > bestPri && st.matches(bucket, key)) {

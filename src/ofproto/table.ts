@@ -3,7 +3,7 @@
 
 import { Classifier } from './classifier.js';
 import type { Rule } from './rule.js';
-import { FLOW_WORDS } from '../flow/index.js';
+import { FLOW_STAGES, FLOW_WORDS } from '../flow/index.js';
 
 /** OVS reports this as each table's max_entries when no flow_limit is set. */
 export const DEFAULT_MAX_FLOWS = 1_000_000;
@@ -18,7 +18,7 @@ export interface TableConfig {
 }
 
 export class OfTable {
-  readonly cls = new Classifier<Rule>(FLOW_WORDS);
+  readonly cls = new Classifier<Rule>(FLOW_WORDS, FLOW_STAGES);
   name: string | null = null;
   maxFlows = DEFAULT_MAX_FLOWS;
   evict = false;

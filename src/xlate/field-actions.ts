@@ -25,13 +25,29 @@ export function prereqsOk(ctx: XlateContext, f: TextField): boolean {
     case 'icmp_type': case 'icmp_code': return t === ETH_TYPE.IP && proto() === 1;
     case 'icmpv6_type': case 'icmpv6_code': return t === ETH_TYPE.IPV6 && proto() === 58;
     case 'mpls_label': case 'mpls_tc': case 'mpls_bos': case 'mpls_ttl': return isMpls(ctx.key);
-    default: return true;
+    case 'nd_target': case 'nd_reserved': case 'nd_options_type': return ndIs(ctx, 135) || ndIs(ctx, 136);
+    case 'nd_sll': return ndIs(ctx, 135);
+    case 'nd_tll': return ndIs(ctx, 136);
+    default: return f.name.startsWith('nsh_') ? t === ETH_NSH : true;
   }
 }
 
+const ETH_NSH = 0x894f;
+
+/** An ICMPv6 neighbour solicitation (135) or advertisement (136): code 0 only, as OVS parses them. */
+function ndIs(ctx: XlateContext, type: number): boolean {
+  return getNum(ctx.key, 'eth_type') === ETH_TYPE.IPV6 && getNum(ctx.key, 'nw_proto') === 58
+    && getNum(ctx.key, 'icmpv6_type') === type && getNum(ctx.key, 'icmpv6_code') === 0;
+}
+
+/** The fields that said a set field exists (OVS's mf_mask_field_and_prereqs): an ND field needs type and code too. */
 function markPrereqs(ctx: XlateContext, f: TextField): void {
   mark(ctx.wc, 'eth_type');
-  if (/^(tcp|udp|sctp|icmp|icmpv6)_/.test(f.name) || f.name === 'tcp_flags') mark(ctx.wc, 'nw_proto');
+  if (/^(tcp|udp|sctp|icmp|icmpv6|nd)_/.test(f.name) || f.name === 'tcp_flags') mark(ctx.wc, 'nw_proto');
+  if (f.name.startsWith('nd_')) {
+    mark(ctx.wc, 'icmpv6_type');
+    mark(ctx.wc, 'icmpv6_code');
+  }
 }
 
 export function setFieldAction(ctx: XlateContext, f: TextField, value: bigint, mask: bigint): void {

@@ -51,10 +51,13 @@ test('a rule keeps only its mask\'s words, and expands back to its whole value',
   assert.deepEqual([...expandWords({ priority: 0, mask, words })], [0, 0x12340000, 0, 0xdeadbeef]);
 });
 
+/** Words 0-2 metadata, 3-5 L2, 6-8 L3, 9-11 L4. */
+const STAGES = Uint8Array.from({ length: WORDS }, (_, w) => Math.floor(w / 3));
+
 test('lookups find the highest-priority matching rule a linear scan finds, and the wildcards cover every rule that could differ', () => {
-  for (const seed of [1, 2, 3]) {
+  for (const [seed, stages] of [[1, undefined], [2, undefined], [3, STAGES], [4, STAGES], [5, STAGES]] as const) {
     const { rules, keys } = setup(seed);
-    const cls = new Classifier<R>(WORDS);
+    const cls = new Classifier<R>(WORDS, stages);
     const kept = new Map<string, R>();
     for (const r of rules) {
       const same = kept.get(`${r.priority}/${[...r.mask]}/${[...r.value]}`);
@@ -139,5 +142,30 @@ test('a rule\'s match made again from its mask and kept words is the canonical m
   for (const m of matches) {
     const { value, mask } = matchToKeyMask(m);
     assert.deepEqual(matchOfWords(mask, compactWords(value, mask)), keyMaskToMatch(value, mask), JSON.stringify(Object.keys(m)));
+  }
+});
+
+test('a staged lookup leaves the later stages wildcarded when no rule agrees with an earlier one', () => {
+  const mask = new Uint32Array(WORDS);
+  mask[4] = 0xffffffff;   // L2
+  mask[10] = 0xffff;      // L4
+  const value = new Uint32Array(WORDS);
+  value[4] = 7;
+  value[10] = 80;
+  const rule: R = { id: 1, priority: 5, mask, value, words: compactWords(value, mask) };
+  for (const [stages, l4Marked] of [[STAGES, 0], [undefined, 0xffff]] as const) {
+    const cls = new Classifier<R>(WORDS, stages);
+    cls.insert(rule);
+    const key = new Uint32Array(WORDS);
+    key[4] = 8;   // another L2 value: no rule can match, whatever the L4 port
+    key[10] = 80;
+    const wc = new Uint32Array(WORDS);
+    assert.equal(cls.lookup(key, wc), null);
+    assert.equal(wc[4], 0xffffffff);
+    assert.equal(wc[10], l4Marked, stages ? 'staged: the port stays wildcarded' : 'unstaged: the port is examined');
+    key[4] = 7;
+    wc.fill(0);
+    assert.equal(cls.lookup(key, wc)?.id, 1);
+    assert.equal(wc[10], 0xffff);
   }
 });
