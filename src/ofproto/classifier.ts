@@ -45,8 +45,8 @@ class Subtable<T extends ClsRule> {
   readonly order: Int32Array;
   /** How many of `order` each stage ends at (stages without words left out). */
   readonly stageEnds: Int32Array;
-  /** For each stage but the last: the hash of the words up to its end → how many rules have it. */
-  readonly stageHashes: Array<Map<number, number>>;
+  /** For each stage but the last: the hashes of the words up to its end that some rule has. */
+  readonly stageHashes: HashCounts[];
   /**
    * Masked-key hash → the rule with that hash, or the rules (equal keys or collisions) highest priority first:
    * most hashes have one rule, which then needs no array.
@@ -69,14 +69,21 @@ class Subtable<T extends ClsRule> {
       if (k + 1 === order.length || stage(order[k + 1]!) !== stage(j)) ends.push(k + 1);
     });
     this.stageEnds = Int32Array.from(ends);
-    this.stageHashes = ends.slice(0, -1).map(() => new Map<number, number>());
+    this.stageHashes = ends.slice(0, -1).map(() => new HashCounts());
   }
+
+  /** The running hash at the end of each stage but the last, as the latest hashWords left it. */
+  private readonly partials: Int32Array = new Int32Array(4);
 
   /** Hash of a rule's compact words: equal to hashKey of any key the rule matches. */
   hashWords(words: readonly number[]): number {
     let h = HASH_SEED;
     const order = this.order;
-    for (let k = 0; k < order.length; k++) h = mix(h, words[order[k]!]! | 0);
+    const ends = this.stageEnds;
+    for (let k = 0, g = 0; k < order.length; k++) {
+      h = mix(h, words[order[k]!]! | 0);
+      if (k + 1 === ends[g]) this.partials[g++] = h;
+    }
     return h;
   }
 
@@ -93,19 +100,9 @@ class Subtable<T extends ClsRule> {
     return h;
   }
 
-  /** Counts a rule's (delta 1) or forgets its (-1) hashes at the end of each stage but the last. */
-  countStages(words: readonly number[], delta: number): void {
-    if (this.stageHashes.length === 0) return;
-    let h = HASH_SEED;
-    const order = this.order;
-    let k = 0;
-    for (let s = 0; s < this.stageHashes.length; s++) {
-      for (; k < this.stageEnds[s]!; k++) h = mix(h, words[order[k]!]! | 0);
-      const m = this.stageHashes[s]!;
-      const n = (m.get(h) ?? 0) + delta;
-      if (n > 0) m.set(h, n);
-      else m.delete(h);
-    }
+  /** Counts (delta 1) or forgets (-1) the stage hashes of the rule whose words hashWords took last. */
+  countStages(delta: number): void {
+    for (let g = 0; g < this.stageHashes.length; g++) this.stageHashes[g]!.add(this.partials[g]!, delta);
   }
 
   /** True when `key` under the mask equals the rule's value. */
@@ -135,6 +132,67 @@ class Subtable<T extends ClsRule> {
 
 /** A number for a mask (its non-zero words and where they are), to find its subtable without building a string. */
 const HASH_SEED = 0x9e3779b9 | 0;
+
+/**
+ * A multiset of 32-bit hashes in two typed arrays (open addressing, linear probing): the staged lookup asks it
+ * once per stage per subtable, so membership is a few integer reads, not a Map lookup. A hash whose count
+ * falls to zero keeps its slot (so probe chains stay whole) until the table is rebuilt.
+ */
+class HashCounts {
+  private keys = new Int32Array(8);
+  private counts = new Int32Array(8);
+  /** Slots taken (counts > 0 or kept at zero). */
+  private used = 0;
+  private live = 0;
+
+  /** Slots ever written since the last rebuild (a key may be 0, so the keys alone cannot say). */
+  private marks = new Int32Array(1);
+
+  has(h: number): boolean {
+    const m = this.keys.length - 1;
+    for (let i = h & m; this.taken(i); i = (i + 1) & m) if (this.keys[i] === h) return this.counts[i]! > 0;
+    return false;
+  }
+
+  add(h: number, delta: number): void {
+    const m = this.keys.length - 1;
+    let i = h & m;
+    for (; this.taken(i); i = (i + 1) & m) {
+      if (this.keys[i] === h) {
+        const before = this.counts[i]!;
+        this.counts[i] = before + delta;
+        if (before === 0 && delta > 0) this.live++;
+        if (before > 0 && before + delta <= 0) this.live--;
+        return;
+      }
+    }
+    if (delta <= 0) return;
+    this.keys[i] = h;
+    this.counts[i] = delta;
+    this.marks[i >> 5]! |= 1 << (i & 31);
+    this.used++;
+    this.live++;
+    if (this.used * 2 > this.keys.length) this.rebuild(this.live * 4 > this.keys.length ? this.keys.length * 2 : this.keys.length);
+  }
+
+  private taken(i: number): boolean {
+    return (this.marks[i >> 5]! & (1 << (i & 31))) !== 0;
+  }
+
+  private rebuild(size: number): void {
+    const keys = this.keys;
+    const counts = this.counts;
+    const was = this.marks;
+    this.keys = new Int32Array(size);
+    this.counts = new Int32Array(size);
+    this.marks = new Int32Array(Math.max(1, size >> 5));
+    this.used = 0;
+    this.live = 0;
+    for (let i = 0; i < keys.length; i++) {
+      if ((was[i >> 5]! & (1 << (i & 31))) !== 0 && counts[i]! > 0) this.add(keys[i]!, counts[i]!);
+    }
+  }
+}
 
 /** One word into a running hash (the same steps for keys and rules' words, stage by stage). */
 function mix(h: number, w: number): number {
@@ -276,7 +334,7 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
       bucket.splice(at, 0, rule);
     }
     st.size++;
-    st.countStages(rule.words, 1);
+    st.countStages(1);
     this.count++;
     st.priorities.set(rule.priority, (st.priorities.get(rule.priority) ?? 0) + 1);
     if (rule.priority > st.maxPriority) {
@@ -300,7 +358,7 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
       if (bucket.length === 1) st.buckets.set(h, bucket[0]!);
     }
     st.size--;
-    st.countStages(rule.words, -1);
+    st.countStages(-1);
     this.count--;
     const n = (st.priorities.get(rule.priority) ?? 1) - 1;
     if (n) st.priorities.set(rule.priority, n);

@@ -169,3 +169,34 @@ test('a staged lookup leaves the later stages wildcarded when no rule agrees wit
     assert.equal(wc[10], 0xffff);
   }
 });
+
+test('a subtable with many rules keeps its stage hashes through growth and removals (staged lookups stay right)', () => {
+  const cls = new Classifier<R>(WORDS, STAGES);
+  const mask = new Uint32Array(WORDS);
+  mask[4] = 0xffffffff;
+  mask[10] = 0xffff;
+  const rules: R[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const value = new Uint32Array(WORDS);
+    value[4] = i % 700;   // several rules share an L2 value
+    value[10] = i;
+    const r: R = { id: i, priority: 1, mask, value, words: compactWords(value, mask) };
+    rules.push(r);
+    cls.insert(r);
+  }
+  const probe = (l2: number, port: number): number | undefined => {
+    const key = new Uint32Array(WORDS);
+    key[4] = l2;
+    key[10] = port;
+    return cls.lookup(key)?.id;
+  };
+  assert.equal(probe(5, 705), 705);
+  assert.equal(probe(699, 699), 699);
+  assert.equal(probe(700, 700), undefined);
+  for (const r of rules) if (r.id % 700 !== 5) cls.remove(r);
+  assert.equal(cls.size, rules.filter((r) => r.id % 700 === 5).length);
+  assert.equal(probe(5, 2105), 2105);
+  assert.equal(probe(6, 6), undefined, 'a removed L2 value is gone from the stage hashes');
+  for (const r of rules) if (r.id % 700 !== 5) cls.insert(r);
+  assert.equal(probe(6, 1406), 1406, 'and comes back when its rules do');
+});
