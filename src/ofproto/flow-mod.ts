@@ -4,7 +4,7 @@
 // OF1.0 flow stats, NXST_FLOW and OF1.1+ multipart flow requests.
 
 import {
-  OfError, OFPP16 as OFPP, nxmCookie, checkConsistency, instructionsFromWire, actionsFromWire, validateMatch,
+  OfError, OFPP16 as OFPP, nxmCookie, checkConsistency, checkSetDestinations, instructionsFromWire, actionsFromWire, validateMatch,
   type Match, type MessageOf, type TextAction, type FlowStatsRequest, type NxFlowStatsRequest,
 } from '../openflow/index.js';
 
@@ -123,6 +123,7 @@ export function decodeFlowMod(msg: MessageOf<'FLOW_MOD'> | MessageOf<'NXT_FLOW_M
     else if (tableIdExt && !isAdd) tableId = TABLE_ALL;
     const match = checkMatch(b.match);
     const actions = actionsFromWire(b.actions, v);
+    checkSetDestinations(actions);
     checkConsistency(actions, match, v);
     checkWritable(tableId);
     return {
@@ -138,6 +139,7 @@ export function decodeFlowMod(msg: MessageOf<'FLOW_MOD'> | MessageOf<'NXT_FLOW_M
   if (command === 'add' && b.table_id === TABLE_ALL) throw new OfError('OFPFMFC_BAD_TABLE_ID', 'add to table 255');
   const match = checkMatch(b.match);
   const actions = command === 'delete' || command === 'delete_strict' ? [] : instructionsFromWire(b.instructions, v);
+  checkSetDestinations(actions);
   checkConsistency(actions, match, v);
   const isAdd = command === 'add';
   const flagMask = v >= 4 ? 0x1f : 0x7;

@@ -4,7 +4,7 @@
 // roles, async config, formats) never get here: connmgr answers them.
 
 import {
-  OfError, actionsFromWire, checkConsistency, port11To10, validateMatch,
+  OfError, actionsFromWire, checkConsistency, checkSetDestinations, port11To10, validateMatch,
   type OfMessage, type MessageOf, type Match, type PortMod,
 } from '../openflow/index.js';
 import { decodeFlowMod, port16 } from './flow-mod.js';
@@ -129,6 +129,7 @@ function packetOut(of: Ofproto, msg: MessageOf<'PACKET_OUT'>): void {
   if (inPort === 0xffff) inPort = 0xfffd;
   if (inPort >= 0xff00 && inPort !== 0xfffd && inPort !== 0xfffe) throw new OfError('OFPBRC_BAD_PORT', `in_port ${inPort}`);
   const actions = actionsFromWire(b.actions, v);
+  checkSetDestinations(actions);
   checkConsistency(actions, {}, v);
   of.checkActions(actions, 0);
   if (!of.pipeline) throw new OfError('OFPBRC_EPERM', 'the switch has no datapath to send packets');

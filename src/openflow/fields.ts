@@ -187,3 +187,13 @@ export function codeFor(field: MatchField, version: number): FieldCode {
 // ct_state bits (OVS).
 export const CS = { NEW: 0x01, EST: 0x02, REL: 0x04, RPL: 0x08, INV: 0x10, TRK: 0x20, SNAT: 0x40, DNAT: 0x80 } as const;
 export const OFPVID_PRESENT = 0x1000;
+
+/**
+ * Fields set_field, load and move may not write (OVS's ovs-fields "Access: read-only"): they describe the packet's
+ * shape or state rather than being bits of it.
+ */
+export const READ_ONLY_FIELDS: ReadonlySet<string> = new Set([
+  'conj_id', 'tun_gtpu_flags', 'tun_gtpu_msgtype', 'skb_priority', 'actset_output', 'packet_type', 'ct_state', 'ct_zone',
+  'ct_nw_src', 'ct_nw_dst', 'ct_ipv6_src', 'ct_ipv6_dst', 'ct_nw_proto', 'ct_tp_src', 'ct_tp_dst', 'eth_type', 'mpls_bos',
+  'nw_proto', 'ip_frag', 'nsh_mdtype', 'nsh_np', 'tcp_flags',
+]);

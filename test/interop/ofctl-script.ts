@@ -120,6 +120,10 @@ export const OFCTL_SCRIPT: readonly Step[] = [
   s('add-flow', 'BR', 'priority=33,nsh_spi=0x5,actions=drop'),
   s('add-flow', 'BR', 'priority=33,eth_type=0x894f,nsh_mdtype=3,actions=drop'),
   s('add-flow', 'BR', 'priority=33,eth_type=0x894f,nsh_ttl=64,actions=drop'),
+  // Read-only fields cannot be set (the client refuses before sending).
+  s('add-flow', 'BR', 'priority=34,eth_type=0x894f,actions=set_field:1->nsh_mdtype'),
+  s('add-flow', 'BR', 'priority=34,actions=set_field:0x800->dl_type'),
+  s('add-flow', 'BR', 'priority=34,ip,actions=set_field:1->nw_frag'),
   s('add-flows', 'BR', 'DIR/flows.txt'),
   s('dump-flows', 'BR'),
   s('dump-flows', 'BR', 'table=0'),

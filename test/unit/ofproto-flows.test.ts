@@ -112,6 +112,26 @@ describe('ofproto flow table', () => {
     assert.deepEqual(flows(of).filter((f) => f.startsWith('table=1')).map((f) => /in_port=(\d)/.exec(f)![1]).sort(), ['1', '3']);
   });
 
+  it('refuses set_field, load and move into read-only fields with OFPBAC_BAD_SET_ARGUMENT; the text parser refuses set_field first', () => {
+    assert.throws(() => parseFlow('eth_type=0x894f,actions=set_field:1->nsh_mdtype'), /nsh_mdtype is read-only/);
+    assert.throws(() => parseFlow('actions=set_field:0x800->dl_type'), /dl_type is read-only/);
+    const of = newSwitch();
+    // A client that does not check (the wire allows it) gets the switch's error.
+    const nsh = parseFlow('eth_type=0x894f,actions=set_field:1->nsh_si');
+    const bad = { ...nsh, actions: nsh.actions.map((a) => (a.type === 'set_field' ? { ...a, field: { ...a.field, name: 'nsh_mdtype' } } : a)) };
+    const send = (flow: typeof nsh, p: Protocol): void => {
+      of.flowMod(decodeFlowMod(decodeMessage(encodeMessage(flowModMessage(flow, p))) as MessageOf<'FLOW_MOD'>, false));
+    };
+    for (const p of ['OpenFlow13', 'NXM'] as const) {
+      assert.throws(() => send(bad, p), (e: unknown) => e instanceof OfError && e.error === 'OFPBAC_BAD_SET_ARGUMENT', p);
+    }
+    assert.throws(() => mod(of, 'actions=move:NXM_OF_ETH_SRC[0..15]->NXM_OF_ETH_TYPE[]'),
+      (e: unknown) => e instanceof OfError && e.error === 'OFPBAC_BAD_SET_ARGUMENT');
+    assert.throws(() => mod(of, 'actions=load:6->NXM_OF_IP_PROTO[]'), (e: unknown) => e instanceof OfError && e.error === 'OFPBAC_BAD_SET_ARGUMENT');
+    mod(of, 'eth_type=0x894f,actions=set_field:1->nsh_si');
+    assert.equal(flows(of).length, 1);
+  });
+
   it('expires idle and hard timeouts with their reasons', () => {
     const of = newSwitch();
     const removed: Array<{ rule: Rule; reason?: number }> = [];

@@ -2,6 +2,7 @@
 // action list (OVS's "ofpacts") and back into the text ovs-ofctl prints after
 // the flow went through the wire in a given protocol.
 
+import { READ_ONLY_FIELDS } from '../fields.js';
 import { fail } from './errors.js';
 import { subfieldField, subfieldName, textField, type TextField } from './fields.js';
 import { parseFieldValue } from './match.js';
@@ -223,6 +224,7 @@ function parseSample(value: string): TextAction {
 function setFieldFrom(value: string, fieldName: string): TextAction {
   const f = textField(fieldName) ?? subfieldField(fieldName);
   if (!f) fail(`${fieldName} is not a valid OXM field name`);
+  if (READ_ONLY_FIELDS.has(f.name) || READ_ONLY_FIELDS.has(f.tsw ?? '')) fail(`${fieldName} is read-only`);
   const v = parseFieldValue(f, value);
   const all = (1n << BigInt(f.bits)) - 1n;
   return v.mask === all ? { type: 'set_field', field: f, value: v.value } : { type: 'set_field', field: f, value: v.value, mask: v.mask };

@@ -14,7 +14,7 @@ export {
 export { parseFlow, formatFlowMod, FLOW_FLAGS, type TextFlow, type FlowCommand, type FlowFlag } from './flow.js';
 export { parsePort, formatPort, formatIpv6, OFPP as OFPP16 } from './values.js';
 export {
-  actionFromWire, actionsFromWire, instructionsFromWire, formatWireActions, formatWireMatch, checkConsistency,
+  actionFromWire, actionsFromWire, instructionsFromWire, formatWireActions, formatWireMatch, checkConsistency, checkSetDestinations,
   actionToWire, actionsToWire, instructionsToWire, flowModMessage, oxmNames, fieldOfHeader, headerOfField, protocolOfVersion,
 } from './wire.js';
 export {

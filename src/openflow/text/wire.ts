@@ -8,7 +8,7 @@
 import type { Action, Controller2Prop, Instruction, LearnSpec, NatRange } from '../actions.js';
 import { NXAC2PT, NX_LEARN_DST_LOAD, NX_LEARN_DST_MATCH, NX_LEARN_DST_OUTPUT } from '../actions.js';
 import { OfError } from '../errors.js';
-import { FIELD_BY_CODE, FIELD_BY_NAME, OFPXMC_OPENFLOW_BASIC, codeFor, codeKey } from '../fields.js';
+import { FIELD_BY_CODE, FIELD_BY_NAME, OFPXMC_OPENFLOW_BASIC, READ_ONLY_FIELDS, codeFor, codeKey } from '../fields.js';
 import type { Match } from '../match.js';
 import type { OfMessage } from '../messages.js';
 import type { FlowCommand, FlowFlag, TextFlow } from './flow.js';
@@ -428,6 +428,17 @@ function checkList(list: readonly TextAction[], st: FlowState, version: number):
       case 'write_actions': case 'clone': checkList(a.actions, { ...st }, version); break;
       default: break;
     }
+  }
+}
+
+/** As OVS's action decoder: set_field, load and move may not write a read-only field (OFPBAC_BAD_SET_ARGUMENT). */
+export function checkSetDestinations(list: readonly TextAction[]): void {
+  for (const a of list) {
+    const dst = a.type === 'set_field' ? a.field : a.type === 'move' ? a.dst.field : undefined;
+    if (dst && (READ_ONLY_FIELDS.has(dst.name) || READ_ONLY_FIELDS.has(dst.tsw ?? ''))) {
+      throw new OfError('OFPBAC_BAD_SET_ARGUMENT', `destination field ${dst.name} is not writable`);
+    }
+    if (a.type === 'write_actions' || a.type === 'clone') checkSetDestinations(a.actions);
   }
 }
 
