@@ -10,13 +10,13 @@ import type { Datum, Idl, IdlOptions, IdlRow, IdlTxn } from '../db/index.js';
 import { makeDatum } from '../db/index.js';
 import { vlogModule } from '../lib/vlog.js';
 import type { Netdev, NetdevRegistry } from '../netdev/index.js';
-import { NetdevError, PatchNetdev, TunnelNetdev, formatMac, hostNeighbour, hostRoute, ip4Text, parseMac } from '../netdev/index.js';
+import { NetdevError, PatchNetdev, TunnelNetdev, formatMac, parseMac } from '../netdev/index.js';
 import type { Coverage } from '../lib/index.js';
 import { Ofproto, type PacketPipeline } from '../ofproto/index.js';
-import type { TunnelEncap, TunnelFlow, XlateTunnels } from '../xlate/index.js';
 import { configureOfproto, writeControllerStatus } from './bridge-ofproto.js';
 import { VLAN_CONFIG_COLUMNS, configureVlans, writeMirrorStats } from './bridge-vlan.js';
 import { OFPP_LOCAL, OfportAllocator, validOfport } from './ofport.js';
+import { tunnelEncap, tunnelEndpoints, type TunnelPortRef, type UnderlayPort } from './tunnel-endpoints.js';
 
 const log = vlogModule('bridge');
 
@@ -341,70 +341,20 @@ export class Switch {
   }
 
   /** Every tunnel port of the switch, with its bridge and port number. */
-  private *tunnelPorts(): Iterable<{ dev: TunnelNetdev; bridge: Ofproto; ofport: number }> {
+  private *tunnelPorts(): Iterable<TunnelPortRef> {
     for (const br of this.bridges.values()) {
       for (const iface of br.ifaces.values()) if (iface.netdev instanceof TunnelNetdev) yield { dev: iface.netdev, bridge: br.ofproto, ofport: iface.ofport };
     }
   }
 
   /** The switch's tunnel endpoints (OVS's tnl-ports map), consulted by every bridge's translation. */
-  private readonly tunnelEndpoints: XlateTunnels = {
-    any: () => {
-      for (const t of this.tunnelPorts()) { void t; return true; }
-      return false;
-    },
-    isEndpoint: (ipDst, nwProto, udpDst) => {
-      for (const t of this.tunnelPorts()) {
-        const d = t.dev;
-        const protoOk = d.kind === 'gre' ? nwProto === 47 : nwProto === 17 && d.dstPort === udpDst;
-        if (!protoOk) continue;
-        // The local end: local_ip, else the source of the route to a fixed remote_ip, else any address of this host.
-        const local = typeof d.localIp === 'number' ? d.localIp : typeof d.remoteIp === 'number' ? hostRoute(d.remoteIp)?.src : undefined;
-        if (local === undefined ? hostRoute(ipDst)?.dev === 'lo' : local === ipDst) return d.kind;
-      }
-      return null;
-    },
-    portFor: (kind, ipSrc, ipDst, key, udpDst) => {
-      // As OVS's tnl_port_receive: a port with this remote_ip beats remote_ip=flow, and an exact key beats in_key=flow.
-      let best: { t: { dev: TunnelNetdev; bridge: Ofproto; ofport: number }; score: number } | undefined;
-      for (const t of this.tunnelPorts()) {
-        const d = t.dev;
-        if (d.kind !== kind || d.dstPort !== udpDst || (typeof d.localIp === 'number' && d.localIp !== ipDst)) continue;
-        if ((d.remoteIp !== 'flow' && d.remoteIp !== ipSrc) || (d.inKey !== 'flow' && d.inKey !== key)) continue;
-        const score = (d.remoteIp === 'flow' ? 0 : 2) + (d.inKey === 'flow' ? 0 : 1);
-        if (!best || score > best.score) best = { t, score };
-      }
-      if (!best) return undefined;
-      const { dev, bridge, ofport } = best.t;
-      return { bridge, ofport, count: (bytes: number, packets = 1) => dev.count(bytes, false, packets) };
-    },
-  };
+  private readonly tunnelEndpoints = tunnelEndpoints(() => this.tunnelPorts());
 
-  /**
-   * How a tunnel port encapsulates now (OVS's native tunnel route and
-   * neighbour lookup): the route to remote_ip must leave by some bridge's
-   * local port, whose address is the outer source; the next hop's MAC comes
-   * from the host's neighbour table (resolution is started when missing).
-   */
-  private tunnelEncap(dev: TunnelNetdev, flow: TunnelFlow): TunnelEncap | string {
-    // Options set to flow take the packet's tunnel metadata (set_field:...->tun_dst, tun_src, tun_id), as in OVS.
-    const remote = dev.remoteIp === 'flow' ? flow.tunDst : dev.remoteIp;
-    if (!remote) return 'remote_ip=flow and the flow sets no tun_dst';
-    const route = hostRoute(remote);
-    if (!route) return `no route to ${ip4Text(remote)}`;
-    const owner = this.ifaceOwner.get(route.dev);
-    const iface = owner?.ifaces.get(route.dev);
-    if (!owner || !iface || iface.ofport !== OFPP_LOCAL) return `the route to ${ip4Text(remote)} leaves by ${route.dev}, which is not a bridge's local port`;
-    const mac = hostNeighbour(route.nexthop, route.dev);
-    if (!mac) return `resolving the Ethernet address of ${ip4Text(route.nexthop)} on ${route.dev}`;
-    const macNum = (m: string): bigint => BigInt(`0x${m.replace(/:/g, '')}`);
-    const local = dev.localIp === 'flow' ? flow.tunSrc || route.src : dev.localIp ?? route.src;
-    const flowFields = [...(dev.remoteIp === 'flow' ? ['tun_dst'] : []), ...(dev.localIp === 'flow' ? ['tun_src'] : []), ...(dev.outKey === 'flow' ? ['tun_id'] : [])];
-    return {
-      underlay: owner.ofproto, ethSrc: macNum(iface.netdev.getMac()), ethDst: macNum(mac), ipSrc: local, ipDst: remote,
-      kind: dev.kind, keyPresent: dev.keyPresent, vni: dev.outKey === 'flow' ? flow.tunId >>> 0 : dev.outKey, dstPort: dev.dstPort,
-      count: (bytes, packets = 1) => dev.count(bytes, true, packets), flowFields,
-    };
+  /** A bridge's local port by device name (where a tunnel's underlay route may leave). */
+  private localPort(name: string): UnderlayPort | undefined {
+    const owner = this.ifaceOwner.get(name);
+    const iface = owner?.ifaces.get(name);
+    return owner && iface && iface.ofport === OFPP_LOCAL ? { ofproto: owner.ofproto, mac: iface.netdev.getMac() } : undefined;
   }
 
   /** Where a patch port's cable ends: the port named by its peer option, if that is a patch port naming it back. */
@@ -676,7 +626,7 @@ export class Switch {
     this.ifaceOwner.set(icfg.name, br);
     const ofPort = br.ofproto.addPort(ofport, icfg.name, netdev);
     if (netdev instanceof PatchNetdev) ofPort.patchPeer = () => this.patchPeerOf(netdev);
-    if (netdev instanceof TunnelNetdev) ofPort.tunnel = (flow) => this.tunnelEncap(netdev, flow);
+    if (netdev instanceof TunnelNetdev) ofPort.tunnel = (flow) => tunnelEncap(netdev, flow, (name) => this.localPort(name));
     netdev.on('change', () => {
       br.ofproto.portChanged(iface.ofport);
       void this.refreshStatus();

@@ -2,7 +2,8 @@
 // layer (src/openflow/text), the way ovs-ofctl's ofp-print does.
 
 import type { Action, Instruction, Match } from '../index.js';
-import { actionsFromWire, checkConsistency, formatWireActions, formatWireMatch, instructionsFromWire } from '../text/wire.js';
+import { checkConsistency } from '../text/consistency.js';
+import { actionsFromWire, formatWireActions, formatWireMatch, instructionsFromWire } from '../text/wire.js';
 
 export interface FlowFormatter {
   /** OVS match_format: the match, with "priority=N," first unless N is the default 32768. */

@@ -14,9 +14,10 @@ export {
 export { parseFlow, formatFlowMod, FLOW_FLAGS, type TextFlow, type FlowCommand, type FlowFlag } from './flow.js';
 export { parsePort, formatPort, formatIpv6, OFPP as OFPP16 } from './values.js';
 export {
-  actionFromWire, actionsFromWire, instructionsFromWire, formatWireActions, formatWireMatch, checkConsistency, checkSetDestinations,
+  actionFromWire, actionsFromWire, instructionsFromWire, formatWireActions, formatWireMatch,
   actionToWire, actionsToWire, instructionsToWire, flowModMessage, oxmNames, fieldOfHeader, headerOfField, protocolOfVersion,
 } from './wire.js';
+export { checkConsistency, checkSetDestinations } from './consistency.js';
 export {
   parseGroupMod, parseGroupModText, groupModMessage, groupModFromWire, groupFromWire, nxGroupModBytes, nxGroupModFromBytes,
   formatGroup, formatGroupMod, withVlanPushes, GROUP_COMMANDS, GROUP_TYPES, NO_GROUP_PROPS,
