@@ -9,6 +9,7 @@
         "src/native/afpacket.c",
         "src/native/tap.c",
         "src/native/link.c",
+        "src/native/route.c",
         "src/native/wait.c",
         "src/native/offload.c"
       ],

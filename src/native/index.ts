@@ -70,6 +70,38 @@ export interface LinkEvent extends LinkState {
   type: 'new' | 'del';
 }
 
+/** The kernel's route to an address (`routeGet`): what `ip route get` answers. */
+export interface RouteAnswer {
+  /** The interface the route leaves by (0 and '' when the kernel names none). */
+  ifindex: number;
+  dev: string;
+  /** The source address the host would use, or null when the kernel gives none. */
+  prefsrc: string | null;
+  /** The next-hop gateway, or null on a connected route (for IPv4 via IPv6, the IPv6 text). */
+  gateway: string | null;
+  /** The routing table that matched (254 main, 255 local; with no policy rules the kernel folds local into main). */
+  table: number;
+  type: RouteType;
+}
+
+export type RouteType = 'unspec' | 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole'
+  | 'unreachable' | 'prohibit' | 'throw' | 'nat' | 'xresolve' | 'unknown';
+
+/** NUD_* states of a neighbour entry, by the names `ip neigh` prints. */
+export const NUD = {
+  INCOMPLETE: 0x01, REACHABLE: 0x02, STALE: 0x04, DELAY: 0x08, PROBE: 0x10, FAILED: 0x20, NOARP: 0x40, PERMANENT: 0x80,
+} as const;
+
+/** The kernel's neighbour entry for an address on an interface (`neighGet`). */
+export interface NeighbourAnswer {
+  /** The link-layer address, "xx:xx:…" as ip prints it; null while the entry has none (INCOMPLETE, FAILED). */
+  mac: string | null;
+  /** NUD_* bits (see NUD). */
+  state: number;
+  /** The state bits by name, e.g. ['REACHABLE'], or ['NONE'] for 0. */
+  stateNames: string[];
+}
+
 /** PACKET_FANOUT modes, by the names the kernel gives them. */
 export const FANOUT_MODES = { hash: 0, lb: 1, cpu: 2, rollover: 3, rnd: 4, qm: 5 } as const;
 export type FanoutMode = keyof typeof FANOUT_MODES;
@@ -127,6 +159,10 @@ export interface TswNative {
   linkDriver(name: string): { driver: string; version: string; firmware: string } | null;
   linkMonitorOpen(): number;
   linkMonitorRead(handle: number): LinkEvent[];
+  /** RTM_GETROUTE for `dst` (IPv4 or IPv6 text), with fwmark `mark` when given; null when unreachable. */
+  routeGet(dst: string, mark?: number): RouteAnswer | null;
+  /** RTM_GETNEIGH for `ip` on interface `ifindex`; null when the kernel has no entry. */
+  neighGet(ip: string, ifindex: number): NeighbourAnswer | null;
 }
 
 /** An Error from the addon: `code` is the errno name. */

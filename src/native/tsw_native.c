@@ -1,7 +1,7 @@
 /* tsw's native layer: the few things Node cannot do by itself. The API is
  * described in README.md; this file holds the pidfile locks and the module
  * entry point, the other files one subject each (afpacket.c, tap.c, link.c,
- * wait.c, handles.c, util.c).
+ * route.c, wait.c, handles.c, util.c).
  *
  * Exports defined here:
  *   lockFile(fd: number): boolean
@@ -18,6 +18,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+
+/* route.c: routeGet and neighGet. */
+void tsw_route_init(napi_env env, napi_value exports);
 
 static int get_fd(napi_env env, napi_callback_info info, int *fd)
 {
@@ -92,6 +95,7 @@ NAPI_MODULE_INIT()
     tsw_afpacket_init(env, exports);
     tsw_tap_init(env, exports);
     tsw_link_init(env, exports);
+    tsw_route_init(env, exports);
     tsw_wait_init(env, exports);
     return exports;
 }

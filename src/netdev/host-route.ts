@@ -1,15 +1,19 @@
 // The host's routing and neighbour tables, as userspace tunnels need them
 // (OVS's ovs-router and tnl-neigh-cache): which interface and source address
 // reach a tunnel's remote end, and the Ethernet address of the next hop.
-// Kernel answers are kept for a second; a missing neighbour makes the kernel
+// Kernel answers come over rtnetlink (the native addon's routeGet and
+// neighGet, microseconds on the main thread where spawning `ip` took
+// milliseconds) and are kept for a second; a missing neighbour makes the kernel
 // resolve it (a datagram to the discard port starts its ARP), so a later
 // lookup finds it. OVS snoops ARP/ND replies to fill its neighbour cache;
 // here the neighbours the switch used are recorded instead, next to the
 // entries set by tnl/neigh/set, and ovs/route/add's user routes sit on top
-// of the kernel's routes.
+// of the kernel's routes. Listings that only commands ask for (interface
+// addresses, the route table for ovs/route/show) still read `ip -j`.
 import { spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
+import { NUD, isNativeError, loadNative, type NeighbourAnswer, type RouteAnswer } from '../native/index.js';
 import { ip4Text } from './tunnel.js';
 
 export interface HostRoute {
@@ -124,12 +128,46 @@ function userRouteFor(dst: number, mark: number): UserRoute | undefined {
 export function hostRoute(dst: number, now = Date.now(), mark = 0): HostRoute | null {
   const c = mark === 0 ? routes.get(dst) : undefined;
   if (c && now - c.at < TTL_MS) return c.route;
-  const [r] = ipJson(['route', 'get', ip4Text(dst)]) as Array<{ dev?: string; prefsrc?: string; gateway?: string }>;
-  let route = r?.dev ? { dev: r.dev, src: toNum(r.prefsrc), nexthop: r.gateway ? toNum(r.gateway) : dst, gateway: r.gateway ? toNum(r.gateway) : 0 } : null;
+  let route = kernelRoute(dst);
   const user = route?.dev === 'lo' ? undefined : userRouteFor(dst, mark);
   if (user) route = { dev: user.dev, src: user.src, nexthop: user.gw || dst, gateway: user.gw };
   if (mark === 0) routes.set(dst, { at: now, route });
   return route;
+}
+
+/** Whether an addon error means "the kernel said no" (it is up to the caller then); a missing addon is not one. */
+const kernelRefused = (e: unknown): boolean => isNativeError(e) && e.code !== 'ENOSYS';
+
+/** The kernel's route to `dst` (RTM_GETROUTE); null when it has none or refuses (prohibit, blackhole). */
+function kernelRoute(dst: number): HostRoute | null {
+  let r: RouteAnswer | null;
+  try {
+    r = loadNative().routeGet(ip4Text(dst));
+  } catch (e) {
+    if (kernelRefused(e)) return null;
+    throw e;
+  }
+  if (!r?.dev) return null;
+  // An IPv6 next hop of an IPv4 route (RTA_VIA) is no Ethernet neighbour here: the destination stays the next hop.
+  const gateway = r.gateway !== null && isIPv4(r.gateway) ? toNum(r.gateway) : 0;
+  return { dev: r.dev, src: toNum(r.prefsrc), nexthop: gateway || dst, gateway };
+}
+
+/**
+ * The kernel's neighbour entry for `ip` on `dev` (RTM_GETNEIGH) when it is usable:
+ * one `ip neigh show` would list (not NOARP-only, not NONE) with an address, neither FAILED nor INCOMPLETE.
+ */
+function kernelNeighbour(ip: string, dev: string): string | null {
+  let n: NeighbourAnswer | null;
+  try {
+    const native = loadNative();
+    n = native.neighGet(ip, native.linkIndex(dev));
+  } catch (e) {
+    if (kernelRefused(e)) return null; // e.g. ENODEV: `dev` is no kernel interface
+    throw e;
+  }
+  if (!n?.mac || (n.state & 0xff & ~NUD.NOARP) === 0 || (n.state & (NUD.FAILED | NUD.INCOMPLETE)) !== 0) return null;
+  return n.mac.toLowerCase();
 }
 
 /** One entry of the tunnel neighbour cache (OVS's tnl-neigh-cache), keyed by bridge and address. */
@@ -190,9 +228,7 @@ export function hostNeighbour(ip: number, dev: string, now = Date.now()): string
   const k = `${dev}/${ip}`;
   const c = neighbours.get(k);
   if (c && c.mac && now - c.at < TTL_MS) return c.mac;
-  const entries = ipJson(['neigh', 'show', text, 'dev', dev]) as Array<{ lladdr?: string; state?: string[] }>;
-  const ok = entries.find((e) => e.lladdr && !(e.state ?? []).some((s) => s === 'FAILED' || s === 'INCOMPLETE'));
-  const mac = ok?.lladdr?.toLowerCase() ?? null;
+  const mac = kernelNeighbour(text, dev);
   neighbours.set(k, { at: now, mac });
   if (mac) setTunnelNeighbour(dev, text, mac, false, now);
   else resolve(ip, now);
