@@ -49,6 +49,10 @@ const FLOWS = [
   // errors
   'in_port=foo,actions=drop', 'foo=1,actions=drop', 'actions=foo', 'ip', 'priority=abc,actions=drop',
   'actions=set_field:5->vlan_vid', 'cookie=0x1/0x1,actions=drop',
+  // read-only destinations: set_field and move fail to parse, a load parses but does not decode
+  'ip,actions=set_field:6->nw_proto', 'ip,actions=move:NXM_NX_REG0[0..7]->NXM_OF_IP_PROTO[]',
+  'ip,actions=load:0x800->NXM_OF_ETH_TYPE[]', 'ip,actions=move:NXM_OF_IP_PROTO[]->NXM_NX_REG0[0..7]',
+  'ip,actions=write_actions(load:0x800->NXM_OF_ETH_TYPE[])', 'ip,actions=move:NXM_NX_REG0[0..7]->NXM_OF_IP_TOS[0..7]',
 ];
 
 const GROUPS = [

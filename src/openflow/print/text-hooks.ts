@@ -2,7 +2,7 @@
 // layer (src/openflow/text), the way ovs-ofctl's ofp-print does.
 
 import type { Action, Instruction, Match } from '../index.js';
-import { checkConsistency } from '../text/consistency.js';
+import { checkConsistency, checkSetDestinations } from '../text/consistency.js';
 import { actionsFromWire, formatWireActions, formatWireMatch, instructionsFromWire } from '../text/wire.js';
 
 export interface FlowFormatter {
@@ -19,6 +19,8 @@ export interface FlowFormatter {
 }
 
 function checked(list: ReturnType<typeof actionsFromWire>, version: number, match: Match | undefined): string {
+  // As OVS's action decoder, which refuses a write into a read-only field wherever the actions come from.
+  checkSetDestinations(list);
   if (match) checkConsistency(list, match, version);
   return formatWireActions(list, version);
 }

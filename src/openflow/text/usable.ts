@@ -4,6 +4,7 @@
 // while it parses, prints it as "usable protocols: ...", and sends in the
 // first protocol of the set that the -O versions allow.
 
+import { READ_ONLY_FIELDS } from '../fields.js';
 import { fail } from './errors.js';
 import { splitTopLevel, type Protocol, type TextAction } from './actions.js';
 import { textField, type TextField } from './fields.js';
@@ -247,6 +248,12 @@ function checkList(list: readonly TextAction[], st: CheckState, table: number): 
         if (a.load) break;
         if (SET_FIELD_NEEDS[a.field.name] && !SET_FIELD_NEEDS[a.field.name](st)) fail('actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)');
         if (a.field.name === 'vlan_tci') st.vlan = (a.value & 0x1000n) !== 0n;
+        break;
+      case 'move':
+        // OVS checks a move's destination when it checks the actions (a load's only when it decodes them).
+        if (READ_ONLY_FIELDS.has(a.dst.field.name) || READ_ONLY_FIELDS.has(a.dst.field.tsw ?? '')) {
+          fail('actions are invalid with specified match (OFPBAC_BAD_SET_ARGUMENT)');
+        }
         break;
       case 'goto_table':
         if (table !== 0xff && a.table <= table) fail('actions are invalid with specified match (OFPBIC_BAD_TABLE_ID)');
