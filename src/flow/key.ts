@@ -119,6 +119,23 @@ export function setField(key: Uint32Array, name: string, value: bigint): void {
   writeWords(key, f.word, f.words, (old & ~m) | ((value << BigInt(f.shift)) & m));
 }
 
+const TWO32 = 0x100000000;
+
+/** mask |= m, value = (value & ~m) | v at a field of at most 53 bits (shift included), as doubles split into words. */
+function orWordsNum(mask: Uint32Array, value: Uint32Array, f: FlowField, m: number, v: number): void {
+  const last = f.word + f.words - 1;
+  let ms = m * 2 ** f.shift;
+  let vs = v * 2 ** f.shift;
+  for (let w = last; w >= f.word && (ms !== 0 || vs !== 0); w--) {
+    const mw = ms % TWO32;
+    const vw = vs % TWO32;
+    mask[w] = (mask[w]! | mw) >>> 0;
+    value[w] = ((value[w]! & ~mw) | vw) >>> 0;
+    ms = Math.floor(ms / TWO32);
+    vs = Math.floor(vs / TWO32);
+  }
+}
+
 /**
  * A match's value and mask as keys (value already masked). Views land on
  * their field's bits, so vlan_vid=0x1064 and vlan_tci=0x1064/0x1fff are one
@@ -132,8 +149,13 @@ export function matchToKeyMask(match: Match): { value: Uint32Array; mask: Uint32
     const f = field(name);
     const full = fullMask(f);
     const m = (fm.mask ?? full) & full;
-    setField(mask, name, getField(mask, name) | m);
-    setField(value, name, (getField(value, name) & ~m) | (fm.value & m));
+    if (f.bits + f.shift <= 53) {
+      // Fields within 53 bits (all but IPv6 addresses, 64-bit metadata and registers' views) fit a double: no BigInt steps.
+      orWordsNum(mask, value, f, Number(m), Number(fm.value & m));
+    } else {
+      setField(mask, name, getField(mask, name) | m);
+      setField(value, name, (getField(value, name) & ~m) | (fm.value & m));
+    }
     if (name === 'vlan_pcp' && m !== 0n) {
       mask[W_VLAN_TCI] = mask[W_VLAN_TCI]! | VLAN_CFI;
       value[W_VLAN_TCI] = value[W_VLAN_TCI]! | VLAN_CFI;
