@@ -6,7 +6,10 @@
 //   classifier - tsw's classifier and OVS's lib/classifier.c (bench/classifier-c)
 //                on the same 10,000 rules over 20 distinct masks and 4,096
 //                keys (half hits): lookups, inserts, removes per second, the
-//                ratios, and whether both find the same rules.
+//                ratios, and whether both find the same rules. Inserts and
+//                removes are the median of --repeat passes over all rules
+//                after one untimed pass, on both sides, so neither a JIT nor
+//                a cold allocator is what is timed.
 // Usage: npm run bench:ofproto [-- --flows N] [--only flowmods|classifier]
 //        classifier options: --rules N --lookups N --repeat R --seed S
 //        --cls-dump FILE (keep the rule/key file, e.g. for cls-bench under perf)
@@ -243,9 +246,19 @@ function tswClassifier(specs: ClsSpec[], keys: number[][], lookups: number, repe
   const rules = specs.map(tswRule);
   const tkeys = keys.map(tswKey);
   const cls = new Classifier<BenchRule>(FLOW_WORDS, FLOW_STAGES);
-  let t = performance.now();
-  for (const r of rules) cls.insert(r);
-  const inserts = rules.length / ((performance.now() - t) / 1000);
+  // As cls-bench: one untimed insert+remove pass, then `repeat` timed ones; the last pass's rules stay for the lookups.
+  const insertRates: number[] = [];
+  const removeRates: number[] = [];
+  let t = 0;
+  for (let r = -1; r < repeat; r++) {
+    t = performance.now();
+    for (const rule of rules) cls.insert(rule);
+    if (r >= 0) insertRates.push(rules.length / ((performance.now() - t) / 1000));
+    if (r === repeat - 1) break;
+    t = performance.now();
+    for (const rule of rules) cls.remove(rule);
+    if (r >= 0) removeRates.push(rules.length / ((performance.now() - t) / 1000));
+  }
   // As a translation does: a fresh all-wildcards mask per lookup, filled by it.
   const wc = new Uint32Array(FLOW_WORDS);
   const found = tkeys.map((k) => {
@@ -271,8 +284,8 @@ function tswClassifier(specs: ClsSpec[], keys: number[][], lookups: number, repe
   }
   t = performance.now();
   for (const r of rules) cls.remove(r);
-  const removes = rules.length / ((performance.now() - t) / 1000);
-  return { lookups: rates, inserts, removes, hits, found };
+  removeRates.push(rules.length / ((performance.now() - t) / 1000));
+  return { lookups: rates, inserts: median(insertRates), removes: median(removeRates), hits, found };
 }
 
 /** Runs bench/classifier-c (building it, and the shared library once); the reason when it cannot. */
@@ -325,7 +338,7 @@ function classifierBench(): void {
   const o = typeof ovs === 'string' ? undefined : ovs;
   const row = (name: string, a: number, b?: number): string =>
     `  ${name.padEnd(11)}${n(a)}${b === undefined ? '           -' : n(b)}${b === undefined ? '' : (a / b).toFixed(2).padStart(10)}`;
-  console.log(`classifier: ${RULES.toLocaleString('en')} rules over ${MASKS} masks, ${KEYS} keys, seed ${SEED}, median of ${REPEAT} x ${LOOKUPS.toLocaleString('en')} lookups (with wildcards)`);
+  console.log(`classifier: ${RULES.toLocaleString('en')} rules over ${MASKS} masks, ${KEYS} keys, seed ${SEED}, median of ${REPEAT} x ${LOOKUPS.toLocaleString('en')} lookups (with wildcards) and of ${REPEAT} insert/remove passes after a warm-up pass`);
   console.log(`  ${''.padEnd(11)}${'tsw'.padStart(12)}${'OVS (C)'.padStart(12)}${'tsw/OVS'.padStart(10)}`);
   console.log(row('lookups/s', median(tsw.lookups), o && median(o.lookups)));
   console.log(row('inserts/s', tsw.inserts, o?.inserts));
