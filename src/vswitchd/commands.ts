@@ -8,6 +8,7 @@ import { formatActions, formatWireMatch, parseFlow } from '../openflow/index.js'
 import { composePacket, flowTextOfOdp, isOdpFlow } from '../flow/index.js';
 import type { Ofproto } from '../ofproto/index.js';
 import { registerTunnelCommands } from './tunnel-commands.js';
+import { odpTraceArgs } from './trace-odp.js';
 import { TraceError, fdbFlush, fdbShow, traceCommand, type DatapathPipeline } from '../xlate/index.js';
 
 export interface CommandContext {
@@ -80,7 +81,8 @@ export function registerBridgeCommands(ctl: UnixctlServer, ctx: CommandContext):
 
   ctl.register('ofproto/trace', '{[dp_name] odp_flow | bridge br_flow} [OPTIONS...] [-generate|packet]', 1, Number.MAX_SAFE_INTEGER, (args) => {
     try {
-      return traceCommand((name) => ctx.ofprotos().get(name), args);
+      const bridgeName = (b: unknown): string | undefined => [...ctx.ofprotos()].find(([, of]) => of === b)?.[0];
+      return traceCommand((name) => ctx.ofprotos().get(name), odpTraceArgs(ctx.datapath, bridgeName, args) ?? args);
     } catch (e) {
       if (e instanceof TraceError) throw new UnixctlError(e.message);
       throw e;

@@ -282,6 +282,12 @@ export class DatapathPipeline extends Pipeline {
     this.dp.executePacket(frame, port, actions, this.clock());
   }
 
+  /** The bridge and OpenFlow port behind a datapath port (a shared tunnel port has none: its packets pick one by tunnel). */
+  portOfDp(dpPort: number): { bridge: XlateBridge; ofport: number } | undefined {
+    const ref = this.byDp.get(dpPort);
+    return ref ? { bridge: ref.bridge, ofport: ref.ofport } : undefined;
+  }
+
   /** How many PMD workers receive from kernel-backed ports (other_config:pmd-cpu-mask); a change restarts them. */
   setPmdWorkers(n: number): void {
     const want = Math.max(0, Math.floor(n));
