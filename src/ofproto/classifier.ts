@@ -307,11 +307,27 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
     }
     const h = st.hashWords(rule.words);
     const found = st.buckets.get(h);
-    let bucket: T[];
     if (found === undefined) {
       st.buckets.set(h, rule);
-      bucket = [];
-    } else if (Array.isArray(found)) {
+    } else {
+      const replaced = this.addToBucket(st, h, found, rule);
+      if (replaced) return replaced;
+    }
+    st.size++;
+    st.countStages(1);
+    this.count++;
+    st.priorities.set(rule.priority, (st.priorities.get(rule.priority) ?? 0) + 1);
+    if (rule.priority > st.maxPriority) {
+      st.maxPriority = rule.priority;
+      this.dirty = true;
+    }
+    return null;
+  }
+
+  /** Puts `rule` among the rules with its hash; the rule it replaces (same words and priority), if any. */
+  private addToBucket(st: Subtable<T>, h: number, found: T | T[], rule: T): T | null {
+    let bucket: T[];
+    if (Array.isArray(found)) {
       bucket = found;
     } else if (found.priority === rule.priority && sameWords(found.words, rule.words)) {
       st.buckets.set(h, rule);
@@ -327,20 +343,10 @@ export class Classifier<T extends ClsRule> implements Iterable<T> {
         return r;
       }
     }
-    if (found !== undefined) {
-      // Highest priority first; equal priorities keep insertion order.
-      let at = bucket.length;
-      while (at > 0 && bucket[at - 1]!.priority < rule.priority) at--;
-      bucket.splice(at, 0, rule);
-    }
-    st.size++;
-    st.countStages(1);
-    this.count++;
-    st.priorities.set(rule.priority, (st.priorities.get(rule.priority) ?? 0) + 1);
-    if (rule.priority > st.maxPriority) {
-      st.maxPriority = rule.priority;
-      this.dirty = true;
-    }
+    // Highest priority first; equal priorities keep insertion order.
+    let at = bucket.length;
+    while (at > 0 && bucket[at - 1]!.priority < rule.priority) at--;
+    bucket.splice(at, 0, rule);
     return null;
   }
 
