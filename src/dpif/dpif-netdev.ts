@@ -14,7 +14,9 @@ import { BATCH_MAX, FRAME_MAX, FrameBatch, HEADROOM } from '../native/batch.js';
 import { DpifError, sameActions, type DpAction } from './actions.js';
 import { Dpcls, ExactMatchCache, emcHash, type ClassifiedFlow } from './dpcls.js';
 import { compileActions, execute, type ExecEnv, type Program } from './program.js';
-import { parseTunnelFrame, type TunnelKind, type TunnelMetadata } from './tunnel-header.js';
+import {
+  GENEVE_MAX_OPTS, clearGeneveOptions, parseTunnelFrame, putRawGeneveOptions, type TunnelKind, type TunnelMetadata,
+} from './tunnel-header.js';
 import { DP_KEY_WORDS, K } from './words.js';
 
 /** How a port moves frames: what a netdev gives the datapath. */
@@ -167,8 +169,15 @@ export class DpifNetdev {
   private recircWork = new FrameBatch(BATCH_MAX);
   private tunIn = new Uint32Array(BATCH_MAX * 4);
   private tunWork = new Uint32Array(BATCH_MAX * 4);
+  /** Their Geneve options as received (a side area: only decapsulated frames have one), and each one's length. */
+  private optsIn = new Uint8Array(BATCH_MAX * GENEVE_MAX_OPTS);
+  private optsWork = new Uint8Array(BATCH_MAX * GENEVE_MAX_OPTS);
+  private optsLenIn = new Uint8Array(BATCH_MAX);
+  private optsLenWork = new Uint8Array(BATCH_MAX);
+  /** Whether this.key's option space was last written by a packet with options. */
+  private keyHasOpts = false;
   private readonly emptyBatch = new FrameBatch(1, FRAME_MAX + HEADROOM);
-  private readonly tunParse: TunnelMetadata = { ipSrc: 0, ipDst: 0, udpDst: 0, key: 0, keyPresent: false, inner: 0 };
+  private readonly tunParse: TunnelMetadata = { ipSrc: 0, ipDst: 0, udpDst: 0, key: 0, keyPresent: false, inner: 0, optsAt: 0, optsLen: 0 };
 
   // Per-batch scratch, sized for the largest batch (no allocation per packet).
   private readonly key = newFlowKey();
@@ -240,6 +249,9 @@ export class DpifNetdev {
     this.tunIn[t + 1] = m.key >>> 0;
     this.tunIn[t + 2] = m.ipSrc >>> 0;
     this.tunIn[t + 3] = m.ipDst >>> 0;
+    const optsLen = m.optsLen ?? 0;
+    this.optsLenIn[q.count - 1] = optsLen;
+    if (optsLen) this.optsIn.set(batch.buf.subarray(off + (m.optsAt ?? 0), off + (m.optsAt ?? 0) + optsLen), (q.count - 1) * GENEVE_MAX_OPTS);
     const p = this.ports.get(port);
     if (p) { p.stats.rxPackets++; p.stats.rxBytes += len - m.inner; }
   }
@@ -249,6 +261,8 @@ export class DpifNetdev {
     for (let round = 0; round < 4 && this.recircIn.count > 0; round++) {
       [this.recircIn, this.recircWork] = [this.recircWork, this.recircIn];
       [this.tunIn, this.tunWork] = [this.tunWork, this.tunIn];
+      [this.optsIn, this.optsWork] = [this.optsWork, this.optsIn];
+      [this.optsLenIn, this.optsLenWork] = [this.optsLenWork, this.optsLenIn];
       this.recircIn.clear();
       this.stats.recirculations += this.recircWork.count;
       this.runBatch(this.recircWork, now, this.tunWork);
@@ -391,8 +405,15 @@ export class DpifNetdev {
       this.fromUpcall[i] = 0;
       let f: DpFlow | null = null;
       let h = 0;
+      // Geneve options are not part of the datapath key: such a packet always goes up, and its flow is not cached.
+      const optsLen = tun ? this.optsLenWork[i]! : 0;
+      if (optsLen || this.keyHasOpts) {
+        if (optsLen) putRawGeneveOptions(key, this.optsWork, i * GENEVE_MAX_OPTS, optsLen);
+        else clearGeneveOptions(key);
+        this.keyHasOpts = optsLen > 0;
+      }
       // With one mask the classifier is a single hash probe, cheaper than the EMC's full-key compare: skip the EMC then.
-      const useEmc = this.emcInsertInvProb > 0 && this.dpcls.masks > 1;
+      const useEmc = this.emcInsertInvProb > 0 && this.dpcls.masks > 1 && !optsLen;
       if (useEmc) {
         h = emcHash(key);
         f = this.emc.lookup(key, h);
@@ -400,7 +421,7 @@ export class DpifNetdev {
       if (f !== null) {
         this.stats.emcHits++;
       } else {
-        f = this.dpcls.lookup(key);
+        f = optsLen ? null : this.dpcls.lookup(key);
         if (f !== null) {
           this.stats.megaflowHits++;
           this.stats.subtableLookups += this.dpcls.lastSubtables;

@@ -20,5 +20,8 @@ export {
 export type { DumpFlowsOptions, DpifShowPort, DumpableFlow, DatapathView } from './format.js';
 export { PmdPool } from './pmd.js';
 export type { PmdPoolOptions, PmdPort, PmdThreadStats, PmdFlowRecord } from './pmd.js';
-export { tunnelHeader, pushTunnelHeader, parseTunnelFrame, formatTunnelHeader, tunnelDpName, TUNNEL_TYPE } from './tunnel-header.js';
+export {
+  tunnelHeader, pushTunnelHeader, parseTunnelFrame, formatTunnelHeader, tunnelDpName, TUNNEL_TYPE, encodeGeneveOption, forEachGeneveOption,
+  formatGeneveOptions, GENEVE_CRIT_TYPE, GENEVE_MAX_OPTS, putRawGeneveOptions, clearGeneveOptions, takeRawGeneveOptions,
+} from './tunnel-header.js';
 export type { TunnelKind, TunnelHeaderSpec, TunnelMetadata } from './tunnel-header.js';

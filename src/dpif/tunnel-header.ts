@@ -5,6 +5,7 @@
 // inner flow), and the parse of a received tunnel frame into its metadata
 // and inner frame. Also the header's text in tnl_push(...) as dpctl prints it.
 
+import { TUN_MD_PRESENT_WORD, TUN_MD_SPACE_WORD } from '../flow/index.js';
 import { ip4Text, hex2 } from './words.js';
 
 export type TunnelKind = 'vxlan' | 'geneve' | 'gre';
@@ -29,6 +30,40 @@ export interface TunnelHeaderSpec {
   readonly vni: number;
   /** UDP destination port (VXLAN, Geneve). */
   readonly dstPort: number;
+  /** Geneve only: the options to carry, already encoded (encodeGeneveOption), a multiple of 4 bytes. */
+  readonly geneveOpts?: Uint8Array;
+}
+
+/** A Geneve option whose type has this bit must be understood by the receiver (RFC 8926 "critical"). */
+export const GENEVE_CRIT_TYPE = 0x80;
+/** The most option bytes a Geneve header holds (its length field counts 4-byte words in 6 bits). */
+export const GENEVE_MAX_OPTS = 252;
+
+/** One Geneve option TLV: class, type, length in 4-byte words, then `len` data bytes (a multiple of 4, at most 124). */
+export function encodeGeneveOption(optionClass: number, optionType: number, data: bigint, len: number): Uint8Array {
+  const b = new Uint8Array(4 + len);
+  b[0] = optionClass >>> 8;
+  b[1] = optionClass & 0xff;
+  b[2] = optionType;
+  b[3] = len >>> 2;
+  for (let i = len - 1, v = data; i >= 0; i--, v >>= 8n) b[4 + i] = Number(v & 0xffn);
+  return b;
+}
+
+/**
+ * Calls `fn` with each option of the `len` option bytes at `at` (class, type, where its data starts and how
+ * long it is); false when an option overruns the area.
+ */
+export function forEachGeneveOption(buf: Uint8Array, at: number, len: number,
+  fn: (optionClass: number, optionType: number, dataAt: number, dataLen: number) => void): boolean {
+  for (let o = at; o < at + len;) {
+    if (o + 4 > at + len) return false;
+    const dataLen = (buf[o + 3]! & 0x1f) * 4;
+    if (o + 4 + dataLen > at + len) return false;
+    fn((buf[o]! << 8) | buf[o + 1]!, buf[o + 2]!, o + 4, dataLen);
+    o += 4 + dataLen;
+  }
+  return true;
 }
 
 const ETH_IP = 0x0800;
@@ -43,7 +78,9 @@ const L4_OFF = 34;
 
 /** The header bytes (lengths, checksum and UDP source port left 0: pushTunnelHeader fills them per packet). */
 export function tunnelHeader(s: TunnelHeaderSpec): Uint8Array {
-  const size = L4_OFF + (s.kind === 'gre' ? (s.keyPresent ? 8 : 4) : 16);
+  const opts = s.kind === 'geneve' && s.geneveOpts ? s.geneveOpts : undefined;
+  if (opts && (opts.length % 4 !== 0 || opts.length > GENEVE_MAX_OPTS)) throw new RangeError(`Geneve options of ${opts.length} bytes`);
+  const size = L4_OFF + (s.kind === 'gre' ? (s.keyPresent ? 8 : 4) : 16 + (opts?.length ?? 0));
   const b = new Uint8Array(size);
   const dv = new DataView(b.buffer);
   dv.setUint16(0, Number((s.ethDst >> 32n) & 0xffffn));
@@ -66,6 +103,14 @@ export function tunnelHeader(s: TunnelHeaderSpec): Uint8Array {
     if (s.kind === 'vxlan') b[L4_OFF + 8] = VXLAN_FLAG_VNI;
     else dv.setUint16(L4_OFF + 10, ETH_TEB);
     dv.setUint32(L4_OFF + 12, (s.vni << 8) >>> 0);
+    if (opts?.length) {
+      // Option length in words; the critical flag when any option must be understood (as OVS's geneve header).
+      b[L4_OFF + 8] = opts.length >>> 2;
+      let crit = false;
+      forEachGeneveOption(opts, 0, opts.length, (_c, type) => { if (type & GENEVE_CRIT_TYPE) crit = true; });
+      if (crit) b[L4_OFF + 9] = 0x40;
+      b.set(opts, L4_OFF + 16);
+    }
   }
   return b;
 }
@@ -126,6 +171,9 @@ export interface TunnelMetadata {
   /** Whether the header carried a key (VXLAN and Geneve always do). */
   keyPresent: boolean;
   inner: number;
+  /** Geneve: where its options start (from the frame's start) and their length; 0 and 0 otherwise. */
+  optsAt?: number;
+  optsLen?: number;
 }
 
 /**
@@ -133,6 +181,8 @@ export interface TunnelMetadata {
  * false when it is not one (wrong protocol or flags, a fragment, too short).
  */
 export function parseTunnelFrame(buf: Uint8Array, at: number, len: number, kind: TunnelKind, out: TunnelMetadata): boolean {
+  out.optsAt = 0;
+  out.optsLen = 0;
   if (len < L4_OFF + 4) return false;
   const u16 = (o: number): number => (buf[at + o]! << 8) | buf[at + o + 1]!;
   const u32 = (o: number): number => ((buf[at + o]! << 24) | (buf[at + o + 1]! << 16) | (buf[at + o + 2]! << 8) | buf[at + o + 3]!) >>> 0;
@@ -170,6 +220,8 @@ export function parseTunnelFrame(buf: Uint8Array, at: number, len: number, kind:
   if (buf[at + t]! >> 6 !== 0 || u16(t + 2) !== ETH_TEB || len < t + 8 + optLen) return false;
   out.key = u32(t + 4) >>> 8;
   out.inner = t + 8 + optLen;
+  out.optsAt = t + 8;
+  out.optsLen = optLen;
   return true;
 }
 
@@ -194,5 +246,54 @@ export function formatTunnelHeader(h: Uint8Array, kind: TunnelKind): string {
   if (kind === 'vxlan') return `${s}vxlan(flags=0x${u32(t).toString(16)},vni=0x${(u32(t + 4) >>> 8).toString(16)}))`;
   const oam = h[t + 1]! & 0x80 ? 'oam,' : '';
   const crit = h[t + 1]! & 0x40 ? 'crit,' : '';
-  return `${s}geneve(${oam}${crit}vni=0x${(u32(t + 4) >>> 8).toString(16)}))`;
+  const optLen = (h[t]! & 0x3f) * 4;
+  return `${s}geneve(${oam}${crit}vni=0x${(u32(t + 4) >>> 8).toString(16)}${optLen ? `,options(${formatGeneveOptions(h, t + 8, optLen)})` : ''}))`;
+}
+
+/** `{class=0xffff,type=0x80,len=4,0xa}` per option, as OVS's format_geneve_opts prints them (no mask). */
+export function formatGeneveOptions(b: Uint8Array, at: number, len: number): string {
+  const alt = (v: number): string => (v ? `0x${v.toString(16)}` : '0');
+  let s = '';
+  const ok = forEachGeneveOption(b, at, len, (cls, type, dataAt, dataLen) => {
+    let data = 0n;
+    for (let i = 0; i < dataLen; i++) data = (data << 8n) | BigInt(b[dataAt + i]!);
+    s += `{class=${alt(cls)},type=${alt(type)},len=${dataLen}${dataLen ? `,${data ? `0x${data.toString(16)}` : '0'}` : ''}}`;
+  });
+  return ok ? s : `${s}opt len invalid`;
+}
+
+// ---------------------------------------------------------------- received Geneve options in the key
+
+/**
+ * A decapsulated packet's Geneve options travel to the upcall as received (OVS's "UDPIF" form): the option
+ * bytes in the key's option space, and in the present-map words a marker and their length, until the
+ * translation puts them where the bridge's TLV mapping says (xlate's geneveOptionsToKey). Packets without
+ * options never have this: their option space stays zero.
+ */
+const RAW_MARK = 0xffffffff;
+
+export function putRawGeneveOptions(key: Uint32Array, buf: Uint8Array, at: number, len: number): void {
+  const base = TUN_MD_SPACE_WORD(key.length);
+  key.fill(0, base, base + 64);
+  for (let i = 0; i < len; i++) key[base + (i >> 2)] = (key[base + (i >> 2)]! | (buf[at + i]! << (8 * (3 - (i & 3))))) >>> 0;
+  const p = TUN_MD_PRESENT_WORD(key.length);
+  key[p] = RAW_MARK;
+  key[p + 1] = len;
+}
+
+/** Zeroes the option space and present map (a packet without options after one with them). */
+export function clearGeneveOptions(key: Uint32Array): void {
+  key.fill(0, TUN_MD_SPACE_WORD(key.length));
+}
+
+/** The received options a key carries in the raw form (and clears them from it), or null when it has none. */
+export function takeRawGeneveOptions(key: Uint32Array): Uint8Array | null {
+  const p = TUN_MD_PRESENT_WORD(key.length);
+  if (key[p] !== RAW_MARK) return null;
+  const len = Math.min(key[p + 1]!, GENEVE_MAX_OPTS);
+  const base = TUN_MD_SPACE_WORD(key.length);
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i++) out[i] = (key[base + (i >> 2)]! >>> (8 * (3 - (i & 3)))) & 0xff;
+  clearGeneveOptions(key);
+  return out;
 }

@@ -9,3 +9,7 @@ export { matchOfWords } from './minimatch.js';
 export { flowTextOfOdp, isOdpFlow } from './odp-text.js';
 export { FLOW_STAGES } from './stages.js';
 export { formatFlow, flowMatch } from './format.js';
+export {
+  TUN_MD_SPACE_WORD, TUN_MD_PRESENT_WORD, fitTunMetadata, readTunMetadata, writeTunMetadata, tunMetadataLoc, tunMetadataPresent,
+  setTunMetadataPresent, tunMetadataPresentMap, type TunMetadataLayout, type TunMetadataLoc,
+} from './tun-metadata.js';

@@ -5,7 +5,8 @@
 // vlan_vid/vlan_pcp of vlan_tci, nw_tos/nw_ecn/ip_dscp of the IP TOS byte,
 // xreg/xxreg of the 32-bit registers (reg0 is the high half of xreg0).
 
-import { MATCH_FIELDS, OfError, type Match } from '../openflow/index.js';
+import { MATCH_FIELDS, OfError, tunMetadataIndex, type FieldMatch, type Match } from '../openflow/index.js';
+import { TUN_MD_PRESENT_WORD, TUN_MD_SPACE_WORD, tunMetadataFromKey, tunMetadataToKey, type TunMetadataLayout } from './tun-metadata.js';
 
 /** Where a field lives: `bits` bits at `shift` above the low end of words [word, word+words). */
 export interface FlowField {
@@ -35,9 +36,12 @@ const VIEW_MASK: Readonly<Record<string, bigint>> = { nw_tos: 0xfcn };
 
 /**
  * Key words that are not match fields: the MPLS label stack entries below
- * the outermost (OVS's flow holds three; ofproto/trace prints them).
+ * the outermost (OVS's flow holds three; ofproto/trace prints them), and the
+ * Geneve option space with its present map, last so that the datapath's
+ * prefix of the key (DP_KEY_WORDS) does not grow: tun_metadataN has no slot of
+ * its own but lives where the bridge's TLV mapping puts it (tun-metadata.ts).
  */
-const HIDDEN: readonly (readonly [string, number])[] = [['mpls_lse1', 32], ['mpls_lse2', 32]];
+const HIDDEN: readonly (readonly [string, number])[] = [['mpls_lse1', 32], ['mpls_lse2', 32], ['tun_metadata_space', 2048], ['tun_metadata_present', 64]];
 
 const FIELDS = new Map<string, FlowField>();
 let nWords = 0;
@@ -47,7 +51,7 @@ function addSlot(name: string, bits: number): void {
   nWords += words;
 }
 addSlot('ip_tos', 8);
-for (const f of MATCH_FIELDS) if (!(f.name in VIEWS)) addSlot(f.name, f.bits);
+for (const f of MATCH_FIELDS) if (!(f.name in VIEWS) && !f.variable) addSlot(f.name, f.bits);
 for (const [name, bits] of HIDDEN) addSlot(name, bits);
 for (const [name, v] of Object.entries(VIEWS)) {
   const first = FIELDS.get(v.of[0]!)!;
@@ -139,13 +143,19 @@ function orWordsNum(mask: Uint32Array, value: Uint32Array, f: FlowField, m: numb
 /**
  * A match's value and mask as keys (value already masked). Views land on
  * their field's bits, so vlan_vid=0x1064 and vlan_tci=0x1064/0x1fff are one
- * rule; vlan_pcp implies a tag (the CFI bit), as in OVS.
+ * rule; vlan_pcp implies a tag (the CFI bit), as in OVS. tun_metadataN needs
+ * the bridge's TLV mapping (`tlv`) and is NXFMFC_INVALID_TLV_FIELD unmapped.
  */
-export function matchToKeyMask(match: Match): { value: Uint32Array; mask: Uint32Array } {
+export function matchToKeyMask(match: Match, tlv?: TunMetadataLayout): { value: Uint32Array; mask: Uint32Array } {
   const value = newFlowKey();
   const mask = newFlowKey();
   for (const name of Object.keys(match)) {
     const fm = match[name]!;
+    const md = tunMetadataIndex(name);
+    if (md !== undefined) {
+      tunMetadataToKey(value, mask, md, fm, tlv);
+      continue;
+    }
     const f = field(name);
     const full = fullMask(f);
     const m = (fm.mask ?? full) & full;
@@ -164,11 +174,20 @@ export function matchToKeyMask(match: Match): { value: Uint32Array; mask: Uint32
   return { value, mask };
 }
 
-/** The canonical Match of a key and mask: key-field names (NXM spelling), the TOS byte as nw_tos and nw_ecn. */
-export function keyMaskToMatch(value: Uint32Array, mask: Uint32Array): Match {
-  const out: Record<string, { value: bigint; mask?: bigint }> = {};
+/**
+ * The canonical Match of a key and mask: key-field names (NXM spelling), the TOS byte as nw_tos and nw_ecn;
+ * tun_metadataN with the length of its mapping in `tlv` (left out without one).
+ */
+export function keyMaskToMatch(value: Uint32Array, mask: Uint32Array, tlv?: TunMetadataLayout): Match {
+  const out: Record<string, FieldMatch> = {};
+  let tunDone = false;
   for (const mf of MATCH_FIELDS) {
     const name = mf.name;
+    if (mf.variable) {
+      if (!tunDone && tlv) tunMetadataFromKey(value, mask, tlv, out);
+      tunDone = true;
+      continue;
+    }
     const f = FIELDS.get(name);
     if (!f || (f.of !== undefined && name !== 'nw_tos' && name !== 'nw_ecn')) continue;
     const m = getField(mask, name);
@@ -217,3 +236,7 @@ export const nwProto = (key: Uint32Array): number => key[W_NW_PROTO]!;
 /** The 48-bit MAC as a double (exact below 2^53): handy as a Map key without allocating. */
 export const ethSrc = (key: Uint32Array): number => key[W_ETH_SRC]! * 0x100000000 + key[W_ETH_SRC + 1]!;
 export const ethDst = (key: Uint32Array): number => key[W_ETH_DST]! * 0x100000000 + key[W_ETH_DST + 1]!;
+
+if (field('tun_metadata_space').word !== TUN_MD_SPACE_WORD(FLOW_WORDS) || field('tun_metadata_present').word !== TUN_MD_PRESENT_WORD(FLOW_WORDS)) {
+  throw new Error('flow key: the Geneve option space and present map must be the last words of the key');
+}

@@ -128,7 +128,8 @@ export function decodeFlowMod(msg: MessageOf<'FLOW_MOD'> | MessageOf<'NXT_FLOW_M
     checkWritable(tableId);
     return {
       command, match, priority: b.priority, tableId, cookie: 0n, cookieMask: 0n, newCookie: b.cookie,
-      idleTimeout: b.idle_timeout, hardTimeout: b.hard_timeout, importance: 0, flags: b.flags & 0x7,
+      // OF1.0 has no reset_counts flag: an add always resets the counters (OVS then reports the flag in OF1.2+).
+      idleTimeout: b.idle_timeout, hardTimeout: b.hard_timeout, importance: 0, flags: (b.flags & 0x3) | (isAdd ? FF.RESET_COUNTS : 0),
       bufferId: b.buffer_id, outPort: b.out_port, outGroup: GROUP_ANY, actions, version: v,
     };
   }

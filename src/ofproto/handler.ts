@@ -13,6 +13,7 @@ import type { OfConn } from './connmgr.js';
 import type { Ofproto } from './ofproto.js';
 import { port32 } from './ofproto.js';
 import { handleMultipart } from './stats.js';
+import { bindTunMetadataActions } from './tlv-map.js';
 
 /** OFPC_* capabilities as OVS reports them. */
 const CAPABILITIES_10 = 0x01 | 0x02 | 0x04 | 0x40 | 0x80; // flow, table, port, queue stats, ARP_MATCH_IP
@@ -128,7 +129,7 @@ function packetOut(of: Ofproto, msg: MessageOf<'PACKET_OUT'>): void {
   // OFPP_NONE (OF1.0) / OFPP_ANY: the packet comes from the controller itself.
   if (inPort === 0xffff) inPort = 0xfffd;
   if (inPort >= 0xff00 && inPort !== 0xfffd && inPort !== 0xfffe) throw new OfError('OFPBRC_BAD_PORT', `in_port ${inPort}`);
-  const actions = actionsFromWire(b.actions, v);
+  const actions = bindTunMetadataActions(actionsFromWire(b.actions, v), of.tlvTable);
   checkSetDestinations(actions);
   checkConsistency(actions, {}, v);
   of.checkActions(actions, 0);

@@ -10,7 +10,7 @@
 import {
   OfError, OFPFME, NXFME, port11To10, splitMultipartReply, validateMatch, type Match, type MessageOf, type MultipartReply, type OfMessage, type TextAction,
 } from '../openflow/index.js';
-import { matchToKeyMask } from '../flow/index.js';
+import { matchToKeyMask, type TunMetadataLayout } from '../flow/index.js';
 import type { OfConn } from './ofconn.js';
 import { actionsOutputTo, actionsOutputToGroup, canonicalMatch, GROUP_ANY, N_TABLES, TABLE_ALL } from './flow-mod.js';
 import type { Rule } from './rule.js';
@@ -28,6 +28,8 @@ const RESUME_POLL_MS = 50;
 /** What the monitors need of the switch. */
 export interface MonitoredSwitch {
   readonly tables: ReadonlyArray<{ readonly cls: { iterLoose(value: Uint32Array, mask: Uint32Array): Iterable<Rule> } }>;
+  /** The bridge's Geneve TLV mapping, which places a monitor's tun_metadata match. */
+  readonly tlvTable?: TunMetadataLayout;
 }
 
 /** What a rule change reports (Ofproto's RuleEvent, as monitors read it). */
@@ -227,7 +229,7 @@ export class FlowMonitors {
     }
     if (b.table_id !== TABLE_ALL && b.table_id >= N_TABLES + 1) throw new OfError('OFPBRC_BAD_TABLE_ID', `table ${b.table_id}`);
     validateMatch(b.match);
-    const { value, mask } = matchToKeyMask(canonicalMatch(b.match));
+    const { value, mask } = matchToKeyMask(canonicalMatch(b.match), this.sw.tlvTable);
     return {
       command,
       monitor: { id: (nx ? b.id : b.monitor_id) ?? 0, flags, outPort, outGroup: nx ? GROUP_ANY : b.out_group ?? GROUP_ANY, tableId: b.table_id, value, mask },

@@ -5,7 +5,7 @@
 // handleMessage (handler.ts); packets through the pipeline in src/xlate.
 
 import { OfError, parseFlow, port10To11, type Match, type OfMessage, type TextAction } from '../openflow/index.js';
-import { matchToKeyMask } from '../flow/index.js';
+import { matchToKeyMask, tunMetadataPresentMap } from '../flow/index.js';
 import { vlogModule } from '../lib/vlog.js';
 import type { Netdev } from '../netdev/index.js';
 import { Connmgr, type OfConn, type OfprotoHooks, type ControllerConfig } from './connmgr.js';
@@ -20,7 +20,7 @@ import { OfTable, type TableConfig } from './table.js';
 import { handleMessage } from './handler.js';
 import { Bundles } from './bundles.js';
 import { FlowMonitors } from './monitors.js';
-import { TlvTable } from './tlv-map.js';
+import { TlvTable, bindTunMetadataActions, tlvBitsOfActions } from './tlv-map.js';
 import type { XlateTunnels } from '../xlate/index.js';
 
 const log = vlogModule('ofproto');
@@ -280,8 +280,18 @@ export class Ofproto implements OfprotoHooks {
     }
   }
 
+  /** A live rule's actions become `actions`: its TLV-table refs follow (its match's fields stay). */
+  private retuneTlvRefs(r: Rule, actions: readonly TextAction[]): void {
+    const bits = tunMetadataPresentMap(r.mask) | tlvBitsOfActions(actions);
+    if (bits === r.tlvBits) return;
+    this.tlvTable.refBits(bits, 1);
+    this.tlvTable.refBits(r.tlvBits, -1);
+    r.tlvBits = bits;
+  }
+
   private insertRule(rule: Rule, conn: OfConn | null, xid = 0): void {
     const table = this.tables[rule.tableId]!;
+    this.tlvTable.refBits(rule.tlvBits, 1);
     table.cls.insert(rule);
     this.groups.ruleRefs(rule.actions, 1);
     this.meters.ruleRefs(rule.actions, 1);
@@ -297,6 +307,7 @@ export class Ofproto implements OfprotoHooks {
     if (rule.removed) return;
     this.tables[rule.tableId]!.cls.remove(rule);
     rule.removed = true;
+    this.tlvTable.refBits(rule.tlvBits, -1);
     this.groups.ruleRefs(rule.actions, -1);
     this.meters.ruleRefs(rule.actions, -1);
     this.expirable.delete(rule);
@@ -331,16 +342,18 @@ export class Ofproto implements OfprotoHooks {
 
   /** Validates a flow_mod against the switch without changing anything (bundles prepare this way). */
   checkFlowMod(fm: OfFlowMod): void {
+    matchToKeyMask(fm.match, this.tlvTable);
     if (fm.command === 'add' || fm.command === 'modify' || fm.command === 'modify_strict') {
-      this.checkActions(fm.actions, fm.tableId === TABLE_ALL ? 0 : fm.tableId);
+      this.checkActions(bindTunMetadataActions(fm.actions, this.tlvTable), fm.tableId === TABLE_ALL ? 0 : fm.tableId);
     }
   }
 
   private addFlow(fm: OfFlowMod, conn: OfConn | null, xid: number): void {
     const tableId = fm.tableId === TABLE_ALL ? 0 : fm.tableId;
     const table = this.tables[tableId]!;
-    this.checkActions(fm.actions, tableId);
-    const key = matchToKeyMask(fm.match);
+    const key = matchToKeyMask(fm.match, this.tlvTable);
+    const actions = bindTunMetadataActions(fm.actions, this.tlvTable);
+    this.checkActions(actions, tableId);
     const value = key.value;
     // Rules with the same mask share one array (a flow key is ~470 bytes).
     const mask = table.cls.internMask(key.mask);
@@ -358,8 +371,11 @@ export class Ofproto implements OfprotoHooks {
     }
     const now = nowMs();
     const cookie = fm.newCookie === COOKIE_KEEP ? 0n : fm.newCookie;
-    const rule = new Rule(tableId, fm.priority, value, mask, cookie, fm.actions,
+    const rule = new Rule(tableId, fm.priority, value, mask, cookie, actions,
       fm.idleTimeout, fm.hardTimeout, fm.importance, fm.flags, now);
+    const tunMatch = tunMetadataPresentMap(mask);
+    if (tunMatch) rule.tunMetadata = this.tlvTable;
+    rule.tlvBits = tunMatch | tlvBitsOfActions(actions);
     if (old) {
       if (!(fm.flags & FF.RESET_COUNTS)) {
         rule.packets = old.packets;
@@ -372,7 +388,7 @@ export class Ofproto implements OfprotoHooks {
 
   /** Rules a modify or delete selects: strict or loose match, table, cookie under its mask. */
   private selectRules(fm: OfFlowMod | FlowStatsQuery & { priority?: number; command?: string }, strict: boolean): Rule[] {
-    const { value, mask } = matchToKeyMask(fm.match);
+    const { value, mask } = matchToKeyMask(fm.match, this.tlvTable);
     const out: Rule[] = [];
     const tables = fm.tableId === TABLE_ALL ? this.tables : [this.tables[fm.tableId]!];
     const cookieOk = (r: Rule) => (r.cookie & fm.cookieMask) === (fm.cookie & fm.cookieMask);
@@ -393,14 +409,16 @@ export class Ofproto implements OfprotoHooks {
       if (fm.cookieMask === 0n && fm.newCookie !== COOKIE_KEEP) this.addFlow({ ...fm, command: 'add' }, conn, xid);
       return;
     }
-    for (const r of rules) this.checkActions(fm.actions, r.tableId);
+    const actions = bindTunMetadataActions(fm.actions, this.tlvTable);
+    for (const r of rules) this.checkActions(actions, r.tableId);
     const now = nowMs();
     for (const r of rules) {
       const oldActions = r.actions;
       const oldCookie = r.cookie;
       this.groups.ruleRefs(r.actions, -1);
       this.meters.ruleRefs(r.actions, -1);
-      r.actions = fm.actions;
+      this.retuneTlvRefs(r, actions);
+      r.actions = actions;
       this.groups.ruleRefs(r.actions, 1);
       this.meters.ruleRefs(r.actions, 1);
       if (fm.newCookie !== COOKIE_KEEP) r.cookie = fm.newCookie;
@@ -445,11 +463,13 @@ export class Ofproto implements OfprotoHooks {
       const r = s.r;
       r.cookie = s.cookie;
       if (!r.removed && r.actions !== s.actions) {
+        this.retuneTlvRefs(r, s.actions);
         this.groups.ruleRefs(r.actions, -1);
         this.meters.ruleRefs(r.actions, -1);
         this.groups.ruleRefs(s.actions, 1);
         this.meters.ruleRefs(s.actions, 1);
       }
+      if (r.removed) r.tlvBits = tunMetadataPresentMap(r.mask) | tlvBitsOfActions(s.actions);
       r.actions = s.actions;
       r.packets = s.packets;
       r.bytes = s.bytes;

@@ -6,7 +6,7 @@ import {
   actionsToWire, instructionsToWire, oxmNames, protocolOfVersion,
   type Match, type Protocol, type TextAction, type OfMessage, type FlowStats, type NxFlowStats,
 } from '../openflow/index.js';
-import { matchOfWords } from '../flow/index.js';
+import { matchOfWords, type TunMetadataLayout } from '../flow/index.js';
 import { shareActions, type ActionSet } from './action-set.js';
 import { compactWords, type ClsRule } from './classifier.js';
 import { FF } from './flow-mod.js';
@@ -78,9 +78,14 @@ export class Rule implements ClsRule {
     this.acts = shareActions(actions);
   }
 
+  /** The bridge's TLV mapping, for a rule that matches tun_metadata (the fields it uses stay mapped while it lives). */
+  tunMetadata: TunMetadataLayout | undefined = undefined;
+  /** tun_metadata fields the rule's match and actions use (bit i: tun_metadata<i>), each holding a TLV-table ref. */
+  tlvBits = 0n;
+
   /** The canonical match (NXM names), as replies print it: made from mask and words when asked for, not kept. */
   get match(): Match {
-    return matchOfWords(this.mask, this.words);
+    return matchOfWords(this.mask, this.words, this.tunMetadata);
   }
 
   /** Shared with every rule whose actions are the same, wire forms included. */

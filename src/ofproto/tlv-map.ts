@@ -6,8 +6,9 @@
 // all-or-nothing, NXT_TLV_TABLE_REQUEST reads it.
 
 import {
-  OfError, TLV_MAX_FIELDS, TLV_MAX_OPTION_SPACE, checkTlvTableMod, type Nx2Bodies, type TlvMap,
+  OfError, TLV_MAX_FIELDS, TLV_MAX_OPTION_SPACE, checkTlvTableMod, tunMetadataIndex, type Nx2Bodies, type SubfieldRef, type TextAction, type TlvMap,
 } from '../openflow/index.js';
+import { fitTunMetadata } from '../flow/index.js';
 
 /** A piece of option space: `len` bytes at `offset`, both multiples of 4. */
 export interface TlvSpan { readonly offset: number; readonly len: number }
@@ -78,6 +79,20 @@ export class TlvTable {
 
   inUse(index: number): boolean {
     return this.refs[index] > 0;
+  }
+
+  /** ref (delta 1) or unref (-1) every field of a bitmap (bit i: tun_metadata<i>), all or none on ref. */
+  refBits(bits: bigint, delta: 1 | -1): void {
+    if (bits === 0n) return;
+    const fields: number[] = [];
+    for (let i = 0; bits; i++, bits >>= 1n) if (bits & 1n) fields.push(i);
+    if (delta > 0) {
+      const missing = fields.find((i) => !this.state.entries[i]);
+      if (missing !== undefined) throw new OfError('NXFMFC_INVALID_TLV_FIELD', `tun_metadata${missing} is not mapped`);
+      for (const i of fields) this.refs[i]++;
+    } else {
+      for (const i of fields) this.unref(i);
+    }
   }
 
   /**
@@ -164,4 +179,75 @@ function allocate(used: Uint8Array, want: number): { start: number; len: number 
   }
   if (best) used.fill(1, best.start, best.start + best.len);
   return best;
+}
+
+// ------------------------------------------------------------ flows using tun_metadata
+
+/** Bit i set for each tun_metadata<i> an action list reads or writes (set_field, load, move; nested lists too). */
+export function tlvBitsOfActions(list: readonly TextAction[]): bigint {
+  let bits = 0n;
+  const use = (name: string) => {
+    const i = tunMetadataIndex(name);
+    if (i !== undefined) bits |= 1n << BigInt(i);
+  };
+  for (const a of list) {
+    switch (a.type) {
+      case 'set_field': use(a.field.name); break;
+      case 'move': use(a.src.field.name); use(a.dst.field.name); break;
+      case 'write_actions': case 'clone': bits |= tlvBitsOfActions(a.actions); break;
+      case 'ct': bits |= tlvBitsOfActions(a.exec); break;
+      default: break;
+    }
+  }
+  return bits;
+}
+
+/**
+ * An action list checked against the bridge's mapping, as OVS decodes actions with its vl_mff_map: a
+ * tun_metadata field must be mapped (NXFMFC_INVALID_TLV_FIELD), a move may not reach past its mapped length
+ * (OFPBAC_BAD_SET_LEN), and a set_field or load takes the mapped length, keeping the leading bytes of a
+ * longer value. The same list when nothing changed.
+ */
+export function bindTunMetadataActions(list: readonly TextAction[], table: TlvTable): readonly TextAction[] {
+  if (tlvBitsOfActions(list) === 0n) return list;
+  return list.map((a) => bindAction(a, table));
+}
+
+function mappedLen(name: string, table: TlvTable): number | undefined {
+  const i = tunMetadataIndex(name);
+  if (i === undefined) return undefined;
+  const e = table.get(i);
+  if (!e) throw new OfError('NXFMFC_INVALID_TLV_FIELD', `${name} is not mapped to a Geneve option`);
+  return e.len;
+}
+
+function bindAction(a: TextAction, table: TlvTable): TextAction {
+  switch (a.type) {
+    case 'set_field': {
+      const len = mappedLen(a.field.name, table);
+      if (len === undefined) return a;
+      const value = a.load ? a.value << BigInt(a.load.ofs) : a.value;
+      const mask = a.load ? ((1n << BigInt(a.load.n_bits)) - 1n) << BigInt(a.load.ofs) : a.mask;
+      const fit = fitTunMetadata(a.len === undefined ? (mask === undefined ? { value } : { value, mask }) : (mask === undefined ? { value, len: a.len } : { value, mask, len: a.len }), len);
+      // Replies carry it in the shortest form, as ovs-vswitchd encodes a set_field (no `len`).
+      return fit.masked
+        ? { type: 'set_field', field: a.field, value: fit.value, mask: fit.mask, as: 'set_field' }
+        : { type: 'set_field', field: a.field, value: fit.value, as: 'set_field' };
+    }
+    case 'move': {
+      // A mapped field's header in replies carries its mapped length (OVS's nxm_header_from_mff).
+      const bind = (sf: SubfieldRef): SubfieldRef => {
+        const len = mappedLen(sf.field.name, table);
+        if (len === undefined) return sf;
+        if (sf.ofs + sf.n_bits > 8 * len) {
+          throw new OfError('OFPBAC_BAD_SET_LEN', `${sf.field.name}[${sf.ofs}..${sf.ofs + sf.n_bits - 1}] is beyond its ${len} mapped bytes`);
+        }
+        return { ...sf, len };
+      };
+      return { ...a, src: bind(a.src), dst: bind(a.dst) };
+    }
+    case 'write_actions': case 'clone': return { ...a, actions: [...bindTunMetadataActions(a.actions, table)] };
+    case 'ct': return { ...a, exec: [...bindTunMetadataActions(a.exec, table)] };
+    default: return a;
+  }
 }

@@ -36,6 +36,11 @@ export interface MatchField {
   readonly codes: readonly FieldCode[];
   /** The only values the field takes, where OVS checks them (nsh_mdtype: 1 or 2). */
   readonly values?: readonly bigint[];
+  /**
+   * Variable length (tun_metadata0-63): an entry carries 0..`bytes` value bytes, its length is on the wire
+   * (`FieldMatch.len`), and a switch gives the field the length of its Geneve option mapping.
+   */
+  readonly variable?: true;
 }
 
 export const OFPXMC_NXM_0 = 0x0000;
@@ -49,6 +54,17 @@ const NX_EXPERIMENTER_ID = 0x00002320;
 const NSH_EXPERIMENTER_ID = 0x005ad650;
 /** The OXM class of Ericsson's ND extension fields (ERICOXM_OF). */
 const OFPXMC_ERICSSON = 0x1000;
+
+/** tun_metadata0-63: how many there are and the most bytes one holds (a Geneve option's longest body). */
+export const TUN_METADATA_FIELDS = 64;
+export const TUN_METADATA_BYTES = 124;
+
+/** N of tun_metadataN, or undefined for any other name. */
+export function tunMetadataIndex(name: string): number | undefined {
+  if (!name.startsWith('tun_metadata')) return undefined;
+  const n = Number(name.slice(12));
+  return Number.isInteger(n) && n >= 0 && n < TUN_METADATA_FIELDS && String(n) === name.slice(12) ? n : undefined;
+}
 
 // Wire versions: OF1.2 = 3, OF1.3 = 4, OF1.4 = 5, OF1.5 = 6.
 const nxm = (cls: number, field: number, bytes?: number): FieldCode => ({ cls, field, since: 0, ...(bytes ? { bytes } : {}) });
@@ -133,6 +149,8 @@ export const MATCH_FIELDS: readonly MatchField[] = [
   f('tun_flags', 2, 1, true, 'none', nxm(1, 104)),
   f('tun_gbp_id', 2, 16, true, 'none', nxm(1, 38)),
   f('tun_gbp_flags', 1, 8, true, 'none', nxm(1, 39)),
+  // Geneve options by their TLV mapping (NXT_TLV_TABLE_MOD): up to 124 bytes each, in OVS's wire order after the GBP fields.
+  ...Array.from({ length: TUN_METADATA_FIELDS }, (_, i) => ({ ...f(`tun_metadata${i}`, TUN_METADATA_BYTES, 8 * TUN_METADATA_BYTES, true, 'none', nxm(1, 40 + i)), variable: true as const })),
   // ERSPAN and GTP-U tunnel metadata. OVS stores and checks whole bytes/words (the ERSPAN index is nominally 20 bits,
   // the version 4, the direction 1, the hardware id 6), so these take any value of their width.
   f('tun_erspan_idx', 4, 32, true, 'none', nxoxm(11)),

@@ -28,11 +28,11 @@ export {
 } from './port.js';
 export {
   MATCH_FIELDS, FIELD_BY_NAME, FIELD_BY_CODE, OFPXMC_NXM_0, OFPXMC_NXM_1, OFPXMC_OPENFLOW_BASIC, OFPXMC_PACKET_REGS, OFPXMC_EXPERIMENTER,
-  CS, OFPVID_PRESENT, codeFor, codeKey, type MatchField, type FieldCode, type Prereq,
+  CS, OFPVID_PRESENT, codeFor, codeKey, TUN_METADATA_FIELDS, TUN_METADATA_BYTES, tunMetadataIndex, type MatchField, type FieldCode, type Prereq,
 } from './fields.js';
 export {
   oxmMatch, of10Match, tlvFields, checkPrerequisites, checkFieldMatch, validateMatch, OFPFW10, OFPMT_OXM, OFPMT_STANDARD, NXM,
-  oxmEntry, type Match, type FieldMatch, type OxmEntry,
+  oxmEntry, variableEntryShape, type Match, type FieldMatch, type OxmEntry,
 } from './match.js';
 export {
   multipartCodec, multipartRows, multipartParts, splitMultipartReply, MultipartAssembler, OFPMPF_REQ_MORE, OFPMPF_REPLY_MORE, OFPTFPT, OFPFME,

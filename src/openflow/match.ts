@@ -14,6 +14,11 @@ export interface FieldMatch {
   readonly value: bigint;
   /** Absent means exact match. Kept as received (an all-ones mask is not folded away). */
   readonly mask?: bigint;
+  /**
+   * Value bytes on the wire, for a variable-length field (tun_metadataN): as received, or the length a switch
+   * gives it. Absent when encoding means OVS's shortest form (leading zero bytes of value and mask dropped).
+   */
+  readonly len?: number;
 }
 
 /** Field name → value/mask. Key order is wire order when encoding TLVs. */
@@ -150,18 +155,41 @@ function toWireValue(wc: WireCode, v: bigint): bigint {
   return BigInt(p);
 }
 
+const byteLen = (v: bigint): number => (v <= 0n ? 0 : Math.ceil(v.toString(16).length / 2));
+const ALL_VARIABLE = (1n << BigInt(8 * 124)) - 1n;
+
+/**
+ * Value bytes and mask presence of a variable-length entry (OVS's mf_field_len): the given length, else the
+ * fewest bytes holding value and mask; a mask of all ones over the whole field is no mask.
+ */
+export function variableEntryShape(fm: FieldMatch): { n: number; masked: boolean } {
+  if (fm.len !== undefined) return { n: fm.len, masked: fm.mask !== undefined };
+  const masked = fm.mask !== undefined && fm.mask !== ALL_VARIABLE;
+  return { n: Math.max(byteLen(fm.value), masked ? byteLen(fm.mask as bigint) : 0), masked };
+}
+
+/** Bytes of one entry (header included). */
+function entrySize(wc: WireCode, fm: FieldMatch): number {
+  if (wc.field.variable) {
+    const { n, masked } = variableEntryShape(fm);
+    return 4 + (masked ? 2 * n : n);
+  }
+  return 4 + (fm.mask !== undefined ? wc.len + wc.n : wc.len);
+}
+
 function tlvSize(m: Match, version: number): number {
   let n = 0;
   const names = codesOf(version);
-  for (const name of Object.keys(m)) {
-    const wc = encodeCode(names, name, version);
-    n += 4 + (m[name].mask !== undefined ? wc.len + wc.n : wc.len);
-  }
+  for (const name of Object.keys(m)) n += entrySize(encodeCode(names, name, version), m[name]);
   return n;
 }
 
 function writeEntry(w: Writer, name: string, fm: FieldMatch, version: number, names = codesOf(version)): void {
   const wc = encodeCode(names, name, version);
+  if (wc.field.variable) {
+    writeVariableEntry(w, wc, fm);
+    return;
+  }
   // Only what the wire can carry: a value the field's rules refuse (nsh_mdtype=3, nsh_ttl=64) still goes out, as
   // ovs-ofctl sends it, and the switch's decoder answers with the error.
   const value = toWireValue(wc, fm.value);
@@ -178,6 +206,22 @@ function writeEntry(w: Writer, name: string, fm: FieldMatch, version: number, na
   toBytes(value, n, w.buf, w.pos);
   w.pos += n;
   if (hasMask) {
+    toBytes(fm.mask as bigint, n, w.buf, w.pos);
+    w.pos += n;
+  }
+}
+
+function writeVariableEntry(w: Writer, wc: WireCode, fm: FieldMatch): void {
+  const { n, masked } = variableEntryShape(fm);
+  const room = 1n << BigInt(8 * n);
+  if (n > 0xff || (masked && 2 * n > 0xff)) throw new OfError('OFPBMC_BAD_LEN', `${wc.field.name}: ${n} bytes do not fit an entry`);
+  if (fm.value < 0n || fm.value >= room || (masked && ((fm.mask as bigint) < 0n || (fm.mask as bigint) >= room))) {
+    throw new OfError('OFPBMC_BAD_VALUE', `${wc.field.name}: value or mask wider than its ${n} bytes`);
+  }
+  w.u32((wc.header | (masked ? 0x100 : 0) | (masked ? 2 * n : n)) >>> 0);
+  toBytes(fm.value, n, w.buf, w.pos);
+  w.pos += n;
+  if (masked) {
     toBytes(fm.mask as bigint, n, w.buf, w.pos);
     w.pos += n;
   }
@@ -201,7 +245,7 @@ function shortOf(what: string, n: number, at: number, left: number): OfError {
  * Reads one entry: returns its field and leaves its value/mask in `out`
  * (the TLV walk builds one object per entry, not three).
  */
-function readEntryInto(r: Reader, out: { value: bigint; mask: bigint | undefined }): MatchField {
+function readEntryInto(r: Reader, out: { value: bigint; mask: bigint | undefined; len: number | undefined }): MatchField {
   if (r.end - r.pos < 4) throw shortOf('match field header', 4, r.pos, r.end - r.pos);
   const header = r.dv.getUint32(r.pos);
   r.pos += 4;
@@ -222,6 +266,18 @@ function readEntryInto(r: Reader, out: { value: bigint; mask: bigint | undefined
   }
   if (!hit) throw new OfError('OFPBMC_BAD_FIELD', `unknown match field class 0x${cls.toString(16)} field ${field}`);
   const f = hit.field;
+  if (f.variable) {
+    // Any length: the value is as long as the entry says; bytes beyond the field's width are dropped from the end,
+    // as OVS copies only the leading ones.
+    const width = hasMask ? len >> 1 : len;
+    const n = Math.min(width, f.bytes);
+    out.value = fromBytes(r.buf, at, n);
+    out.mask = hasMask ? fromBytes(r.buf, at + width, n) : undefined;
+    out.len = n;
+    if (out.mask !== undefined && (out.value & ~out.mask) !== 0n) throw new OfError('OFPBMC_BAD_WILDCARDS', `${f.name}: value has bits outside the mask`);
+    return f;
+  }
+  out.len = undefined;
   const n = hit.n;
   const expected = hasMask ? hit.len + n : hit.len;
   if (len !== expected) throw new OfError('OFPBMC_BAD_LEN', `${f.name}: length ${len}, expected ${expected}`);
@@ -234,19 +290,21 @@ function readEntryInto(r: Reader, out: { value: bigint; mask: bigint | undefined
 }
 
 function readEntry(r: Reader): OxmEntry {
-  const vm = { value: 0n, mask: undefined as bigint | undefined };
+  const vm = { value: 0n, mask: undefined as bigint | undefined, len: undefined as number | undefined };
   const f = readEntryInto(r, vm);
-  return vm.mask === undefined ? { field: f.name, value: vm.value } : { field: f.name, value: vm.value, mask: vm.mask };
+  const e: OxmEntry = vm.mask === undefined ? { field: f.name, value: vm.value } : { field: f.name, value: vm.value, mask: vm.mask };
+  return vm.len === undefined ? e : { ...e, len: vm.len };
 }
 
 /** Parses TLVs until the reader's end, checking each entry and duplicates (not prerequisites). */
 function readTlvs(r: Reader): Match {
   const out: Record<string, FieldMatch> = {};
-  const vm = { value: 0n, mask: undefined as bigint | undefined };
+  const vm = { value: 0n, mask: undefined as bigint | undefined, len: undefined as number | undefined };
   while (r.remaining > 0) {
     const field = readEntryInto(r, vm).name;
     if (Object.hasOwn(out, field)) throw new OfError('OFPBMC_DUP_FIELD', field);
-    out[field] = vm.mask === undefined ? { value: vm.value } : { value: vm.value, mask: vm.mask };
+    const fm: FieldMatch = vm.mask === undefined ? { value: vm.value } : { value: vm.value, mask: vm.mask };
+    out[field] = vm.len === undefined ? fm : { ...fm, len: vm.len };
   }
   return out;
 }
@@ -255,11 +313,8 @@ function readTlvs(r: Reader): Match {
 export function oxmEntry(version: number): Codec<OxmEntry> {
   return {
     shape: { t: 'named', name: 'oxmEntry', version },
-    size: (e) => {
-      const wc = encodeCode(codesOf(version), e.field, version);
-      return 4 + (e.mask !== undefined ? wc.len + wc.n : wc.len);
-    },
-    write: (w, e) => writeEntry(w, e.field, e.mask === undefined ? { value: e.value } : { value: e.value, mask: e.mask }, version),
+    size: (e) => entrySize(encodeCode(codesOf(version), e.field, version), e),
+    write: (w, e) => writeEntry(w, e.field, e, version),
     read: (r) => readEntry(r),
   };
 }

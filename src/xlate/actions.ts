@@ -170,8 +170,9 @@ export function doActions(ctx: XlateContext, list: readonly TextAction[]): void 
           ctx.report('warn', `unmet prerequisites for ${prereqsOk(ctx, a.src.field) ? a.dst.field.name : a.src.field.name}, move ignored`);
           break;
         }
-        markSubfield(ctx.wc, a.src);
-        setSubfield(k, a.dst, getSubfield(k, a.src), ctx.wc);
+        const tlv = ctx.bridge.tlvTable;
+        markSubfield(ctx.wc, a.src, tlv);
+        setSubfield(k, a.dst, getSubfield(k, a.src, tlv), ctx.wc, tlv);
         reportSubfield(ctx, a.dst);
         break;
       }

@@ -5,6 +5,7 @@
 
 import type { TunnelHeaderSpec, TunnelKind } from '../dpif/index.js';
 import type { Match, TextAction } from '../openflow/index.js';
+import type { TunMetadataLayout } from '../flow/index.js';
 import type { MacLearning } from './mac-learning.js';
 import type { XlateMirror } from './mirror.js';
 import type { PortVlan } from './vlan.js';
@@ -160,6 +161,8 @@ export interface XlateBridge {
   onTablesChanged?: (() => void) | null;
   /** Adds or replaces a flow on behalf of a learn action (ovs-ofctl add-flow syntax); throws on a bad flow. */
   learnFlow?(flowText: string): void;
+  /** The Geneve TLV mapping that places tun_metadata0-63 in the flow key (absent: none mapped). */
+  readonly tlvTable?: TunMetadataLayout;
 }
 
 /** OFPPC_* bits the pipeline honours. */

@@ -10,7 +10,7 @@
 // Packet-outs run through the plain translation (Pipeline).
 
 import {
-  DpifNetdev, FRAME_MAX, FrameBatch, HEADROOM, PmdPool, tunnelDpName, formatDpctlDumpFlows, formatDpctlShow, formatDpifDumpFlows, formatDpifShow, formatPmdStats, formatUpcallShow,
+  DpifNetdev, FRAME_MAX, FrameBatch, HEADROOM, PmdPool, takeRawGeneveOptions, tunnelDpName, formatDpctlDumpFlows, formatDpctlShow, formatDpifDumpFlows, formatDpifShow, formatPmdStats, formatUpcallShow,
   type DatapathView, type DpAction as DpifAction, type DpPortIo, type DpPortStats, type DumpableFlow, type UpcallResult,
 } from '../dpif/index.js';
 import { fieldSlot } from '../flow/index.js';
@@ -18,6 +18,7 @@ import { vlogModule } from '../lib/vlog.js';
 import { type XlateBridge, type XlateRule, type XlateTunnels, type TunnelKind } from './bridge.js';
 import { newKey, port32 } from './key.js';
 import { macTableOf } from './mac-learning.js';
+import { geneveOptionsToKey } from './tunnel.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
 import { toDatapath, type DpActionContext, type DpHandle } from './dp-actions.js';
 import { translate, type XlateResult } from './xlate.js';
@@ -453,6 +454,13 @@ export class DatapathPipeline extends Pipeline {
     const flow = this.scratchKey;
     flow.set(key);
     flow[IN_PORT_WORD] = port32(input.ofport);
+    // Geneve options come up as received: they become tun_metadata by the tunnel port's bridge's mapping; an
+    // unknown critical option makes the packet invalid (dropped). Such flows are not cached (the datapath key lacks options).
+    const opts = takeRawGeneveOptions(flow);
+    if (opts && !geneveOptionsToKey(opts, flow, input.tunnel ? input.bridge.tlvTable : undefined)) {
+      this.stats.failed++;
+      return null;
+    }
     let res: XlateResult;
     try {
       res = translate({
@@ -466,7 +474,7 @@ export class DatapathPipeline extends Pipeline {
     const r = this.result(input, res, true);
     // The upcalled packet is not counted on its megaflow: its tunnel ports count it now.
     for (const c of (r?.ref as FlowRef | undefined)?.counters ?? []) c(frame.length, 1);
-    return r;
+    return r && opts ? { ...r, install: false } : r;
   }
 
   private retranslate(fullKey: Uint32Array, old: FlowRef | undefined): UpcallResult | null {

@@ -57,7 +57,7 @@ export function setFieldAction(ctx: XlateContext, f: TextField, value: bigint, m
   }
   markPrereqs(ctx, f);
   const pushedTag = (ctx.vlanPushed > 0 && /vlan/.test(f.name)) || (ctx.mplsPushed > 0 && f.name.startsWith('mpls_'));
-  setText(ctx.key, f, value, mask, pushedTag ? null : ctx.wc);
+  setText(ctx.key, f, value, mask, pushedTag ? null : ctx.wc, ctx.bridge.tlvTable);
 }
 
 export function setVlan(ctx: XlateContext, bits: number, value: number): void {
@@ -151,7 +151,7 @@ export function decMplsTtl(ctx: XlateContext): boolean {
 /** "NXM_NX_REG1[0..1] is now 0x1": a subfield's new value, whole fields in their own format (xlate_report_subfield). */
 export function reportSubfield(ctx: XlateContext, sf: SubfieldRef): void {
   ctx.report('detail', () => {
-    const v = getSubfield(ctx.key, sf);
+    const v = getSubfield(ctx.key, sf, ctx.bridge.tlvTable);
     const whole = sf.ofs === 0 && sf.n_bits >= sf.field.bits;
     return `${formatSubfield(sf)} is now ${whole ? formatFieldValue(sf.field, v) : `0x${v.toString(16)}`}`;
   });

@@ -4,9 +4,9 @@
 
 import {
   FLOW_WORDS, applyFlowToPacket, composePacket, extractFlow, fieldBits, formatFlow, getField, hasField, keyMaskToMatch, matchToKeyMask,
-  setField,
+  readTunMetadata, setField, setTunMetadataPresent, writeTunMetadata, type TunMetadataLayout,
 } from '../flow/index.js';
-import type { Match, SubfieldRef, TextField } from '../openflow/index.js';
+import { tunMetadataIndex, type Match, type SubfieldRef, type TextField } from '../openflow/index.js';
 
 export { FLOW_WORDS, applyFlowToPacket, composePacket, extractFlow, formatFlow, keyMaskToMatch, matchToKeyMask };
 
@@ -107,15 +107,41 @@ function place(f: TextField): FieldPlace {
   }
 }
 
-/** A field's value as the text syntax means it (in_port in its 16-bit form). */
-export function getText(key: Uint32Array, f: TextField): bigint {
+// tun_metadataN lives where the bridge's TLV mapping puts it (OVS's tun_metadata_read/write): an unmapped
+// field reads as zero and ignores writes; a write makes the option present; the wildcards cover its bytes
+// and its present bit.
+
+function tunLoc(f: TextField, tlv: TunMetadataLayout | undefined): { index: number; loc: ReturnType<TunMetadataLayout['get']> } | null {
+  const index = tunMetadataIndex(f.name);
+  return index === undefined ? null : { index, loc: tlv?.get(index) };
+}
+
+function markTun(wc: Uint32Array | null, index: number, loc: NonNullable<ReturnType<TunMetadataLayout['get']>>, mask: bigint): void {
+  if (!wc) return;
+  writeTunMetadata(wc, loc, readTunMetadata(wc, loc) | (mask & ones(8 * loc.len)));
+  setTunMetadataPresent(wc, index, true);
+}
+
+/** A field's value as the text syntax means it (in_port in its 16-bit form); tun_metadata through `tlv`. */
+export function getText(key: Uint32Array, f: TextField, tlv?: TunMetadataLayout): bigint {
+  const tun = tunLoc(f, tlv);
+  if (tun) return tun.loc ? readTunMetadata(key, tun.loc) : 0n;
   if (f.name === 'in_port') return BigInt(port16(getNum(key, 'in_port')));
   const p = place(f);
   return (get(key, p.name) >> BigInt(p.shift)) & ones(p.bits);
 }
 
 /** Sets a field's bits under `mask` (set_field, load); returns the key-field bits it changed for the wildcard mask. */
-export function setText(key: Uint32Array, f: TextField, value: bigint, mask: bigint, wc: Uint32Array | null): void {
+export function setText(key: Uint32Array, f: TextField, value: bigint, mask: bigint, wc: Uint32Array | null, tlv?: TunMetadataLayout): void {
+  const tun = tunLoc(f, tlv);
+  if (tun) {
+    if (!tun.loc) return;
+    const cur = readTunMetadata(key, tun.loc);
+    writeTunMetadata(key, tun.loc, (cur & ~mask) | (value & mask));
+    setTunMetadataPresent(key, tun.index, true);
+    markTun(wc, tun.index, tun.loc, mask);
+    return;
+  }
   const p = place(f);
   if (f.name === 'in_port' || f.name === 'in_port_oxm') {
     const cur = BigInt(port16(getNum(key, 'in_port')));
@@ -131,23 +157,28 @@ export function setText(key: Uint32Array, f: TextField, value: bigint, mask: big
   mark(wc, p.name, m | p.implied);
 }
 
-export function markText(wc: Uint32Array | null, f: TextField, mask: bigint = ones(f.bits)): void {
+export function markText(wc: Uint32Array | null, f: TextField, mask: bigint = ones(f.bits), tlv?: TunMetadataLayout): void {
   if (!wc) return;
+  const tun = tunLoc(f, tlv);
+  if (tun) {
+    if (tun.loc) markTun(wc, tun.index, tun.loc, mask);
+    return;
+  }
   const p = place(f);
   mark(wc, p.name, ((mask & ones(p.bits)) << BigInt(p.shift)) | p.implied);
 }
 
-export function getSubfield(key: Uint32Array, sf: SubfieldRef): bigint {
-  return (getText(key, sf.field) >> BigInt(sf.ofs)) & ones(sf.n_bits);
+export function getSubfield(key: Uint32Array, sf: SubfieldRef, tlv?: TunMetadataLayout): bigint {
+  return (getText(key, sf.field, tlv) >> BigInt(sf.ofs)) & ones(sf.n_bits);
 }
 
-export function setSubfield(key: Uint32Array, sf: SubfieldRef, value: bigint, wc: Uint32Array | null): void {
+export function setSubfield(key: Uint32Array, sf: SubfieldRef, value: bigint, wc: Uint32Array | null, tlv?: TunMetadataLayout): void {
   const mask = ones(sf.n_bits) << BigInt(sf.ofs);
-  setText(key, sf.field, (value << BigInt(sf.ofs)) & mask, mask, wc);
+  setText(key, sf.field, (value << BigInt(sf.ofs)) & mask, mask, wc, tlv);
 }
 
-export function markSubfield(wc: Uint32Array | null, sf: SubfieldRef): void {
-  markText(wc, sf.field, ones(sf.n_bits) << BigInt(sf.ofs));
+export function markSubfield(wc: Uint32Array | null, sf: SubfieldRef, tlv?: TunMetadataLayout): void {
+  markText(wc, sf.field, ones(sf.n_bits) << BigInt(sf.ofs), tlv);
 }
 
 // ---------------------------------------------------------------- ports
@@ -161,7 +192,7 @@ export function port16(p: number): number {
   return p >= 0xffffff00 ? p - 0xffff0000 : p & 0xffff;
 }
 
-/** The key of a match (a flow with no wildcards: the trace's flow text, a packet-out's metadata). */
-export function keyOfMatch(m: Match): Uint32Array {
-  return matchToKeyMask(m).value;
+/** The key of a match (a flow with no wildcards: the trace's flow text, a packet-out's metadata); tun_metadata through `tlv`. */
+export function keyOfMatch(m: Match, tlv?: TunMetadataLayout): Uint32Array {
+  return matchToKeyMask(m, tlv).value;
 }

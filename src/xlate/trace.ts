@@ -52,7 +52,7 @@ export interface TraceOptions {
 export function trace(bridge: XlateBridge, flow: string | Uint8Array, opts: TraceOptions = {}): string {
   if (flow instanceof Uint8Array) return trace(bridge, '', { packet: flow });
   const match = parseTraceFlow(bridge, flow);
-  let key = keyOfMatch(match);
+  let key = keyOfMatch(match, bridge.tlvTable);
   const inPort32 = getNum(key, 'in_port');
   let packet: Uint8Array | null = null;
   // A generated packet only enables side effects: the flow stays as given (OVS traces the flow, not the packet).
@@ -75,7 +75,7 @@ export function trace(bridge: XlateBridge, flow: string | Uint8Array, opts: Trac
   out += '\nFinal flow: ';
   out += sameKey(key, res.flow) ? 'unchanged' : formatFlow(res.flow);
   out += '\n';
-  const mega = formatMatch(matchToSlots(keyMaskToMatch(res.base, res.wc)));
+  const mega = formatMatch(matchToSlots(keyMaskToMatch(res.base, res.wc, bridge.tlvTable)));
   out += `Megaflow: recirc_id=0,eth${mega ? `,${mega}` : ''}\n`;
   out += `Datapath actions: ${res.odp.length ? res.odp.join(',') : 'drop'}\n`;
   if (res.error) out += `Translation failed (${res.error}), packet is dropped.\n`;

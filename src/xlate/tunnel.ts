@@ -8,7 +8,13 @@
 // the tunnel's datapath port, where its metadata names its tunnel port.
 // The header codec itself is the datapath's (src/dpif/tunnel-header.ts).
 
-import { formatTunnelHeader, parseTunnelFrame, pushTunnelHeader, tunnelHeader, type TunnelMetadata } from '../dpif/index.js';
+import {
+  GENEVE_CRIT_TYPE, GENEVE_MAX_OPTS, encodeGeneveOption, forEachGeneveOption, formatTunnelHeader, parseTunnelFrame, pushTunnelHeader,
+  tunnelHeader, type TunnelMetadata,
+} from '../dpif/index.js';
+import {
+  TUN_MD_PRESENT_WORD, readTunMetadata, setTunMetadataPresent, tunMetadataPresentMap, writeTunMetadata, type TunMetadataLayout,
+} from '../flow/index.js';
 import { OFPP, type TunnelEncap, type TunnelKind, type XlateTunnels } from './bridge.js';
 import type { XlateContext } from './context.js';
 import { commit } from './odp.js';
@@ -49,14 +55,62 @@ export function encapsulate(enc: TunnelEncap, srcPort: number, inner: Uint8Array
   return b;
 }
 
-/** Where a tunnel packet's headers say it goes and what it carries. */
-export interface Decapsulated { ipSrc: number; ipDst: number; udpDst: number; key: number; inner: Uint8Array }
+/** Where a tunnel packet's headers say it goes and what it carries (Geneve: its options, still encoded). */
+export interface Decapsulated { ipSrc: number; ipDst: number; udpDst: number; key: number; inner: Uint8Array; opts: Uint8Array }
 
 /** The outer addresses, UDP port (0 for GRE) and key/VNI of a `kind` tunnel frame, and the inner frame; null if it is not one. */
 export function decapsulate(f: Uint8Array, kind: TunnelKind = 'vxlan'): Decapsulated | null {
-  const m: TunnelMetadata = { ipSrc: 0, ipDst: 0, udpDst: 0, key: 0, keyPresent: false, inner: 0 };
+  const m: TunnelMetadata = { ipSrc: 0, ipDst: 0, udpDst: 0, key: 0, keyPresent: false, inner: 0, optsAt: 0, optsLen: 0 };
   if (!parseTunnelFrame(f, 0, f.length, kind, m)) return null;
-  return { ipSrc: m.ipSrc, ipDst: m.ipDst, udpDst: m.udpDst, key: m.key, inner: f.subarray(m.inner) };
+  const opts = f.subarray(m.optsAt ?? 0, (m.optsAt ?? 0) + (m.optsLen ?? 0));
+  return { ipSrc: m.ipSrc, ipDst: m.ipDst, udpDst: m.udpDst, key: m.key, inner: f.subarray(m.inner), opts };
+}
+
+/**
+ * The Geneve options a flow's present tun_metadata fields make, by field number, each as its mapping says
+ * (class, type, mapped length), as OVS's tun_metadata_to_geneve_header; undefined when none is present.
+ */
+export function geneveOptionsOf(key: Uint32Array, tlv: TunMetadataLayout | undefined): Uint8Array | undefined {
+  let bits = tunMetadataPresentMap(key);
+  if (!bits || !tlv) return undefined;
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let i = 0; bits; i++, bits >>= 1n) {
+    if (!(bits & 1n)) continue;
+    const loc = tlv.get(i);
+    if (!loc || loc.optionClass === undefined || loc.optionType === undefined) continue;
+    if (size + 4 + loc.len > GENEVE_MAX_OPTS) break;
+    const opt = encodeGeneveOption(loc.optionClass, loc.optionType, readTunMetadata(key, loc), loc.len);
+    parts.push(opt);
+    size += opt.length;
+  }
+  if (!parts.length) return undefined;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+/**
+ * A received packet's Geneve options into its flow key (OVS's tun_metadata_from_geneve_udpif): an option
+ * mapped to tun_metadataN with the mapped length fills that field and makes it present; others are skipped,
+ * except that an unknown option with the critical bit makes the packet one the switch must drop (false).
+ */
+export function geneveOptionsToKey(opts: Uint8Array, key: Uint32Array, tlv: TunMetadataLayout | undefined): boolean {
+  let ok = true;
+  const wellFormed = forEachGeneveOption(opts, 0, opts.length, (cls, type, dataAt, dataLen) => {
+    const i = tlv?.indexOf?.(cls, type);
+    const loc = i === undefined ? undefined : tlv?.get(i);
+    if (i === undefined || !loc || loc.len !== dataLen) {
+      if (type & GENEVE_CRIT_TYPE) ok = false;
+      return;
+    }
+    let v = 0n;
+    for (let k = 0; k < dataLen; k++) v = (v << 8n) | BigInt(opts[dataAt + k]!);
+    writeTunMetadata(key, loc, v);
+    setTunMetadataPresent(key, i, true);
+  });
+  return ok && wellFormed;
 }
 
 /**
@@ -71,9 +125,24 @@ export function tunnelOutput(ctx: XlateContext, encOrWhy: TunnelEncap | string, 
     ctx.noCache = true;
     return;
   }
-  const enc = encOrWhy;
+  let enc = encOrWhy;
   // Options set to flow made the encapsulation depend on the flow's tunnel metadata.
   for (const f of enc.flowFields ?? []) mark(ctx.wc, f);
+  if (enc.kind === 'geneve') {
+    // The flow's present tun_metadata fields go out as Geneve options: the megaflow depends on which are present and their bytes.
+    const opts = geneveOptionsOf(ctx.key, ctx.bridge.tlvTable);
+    const p = TUN_MD_PRESENT_WORD(ctx.wc.length);
+    ctx.wc[p] = 0xffffffff;
+    ctx.wc[p + 1] = 0xffffffff;
+    if (opts) {
+      let bits = tunMetadataPresentMap(ctx.key);
+      for (let i = 0; bits; i++, bits >>= 1n) {
+        const loc = bits & 1n ? ctx.bridge.tlvTable?.get(i) : undefined;
+        if (loc) writeTunMetadata(ctx.wc, loc, (1n << BigInt(8 * loc.len)) - 1n);
+      }
+      enc = { ...enc, geneveOpts: opts };
+    }
+  }
   commit(ctx);
   const srcPort = sourcePort(ctx.key);
   const outer = newKey();

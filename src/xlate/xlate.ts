@@ -8,6 +8,7 @@ import { executeActionSet, mayReceive, startPipeline } from './tables.js';
 import type { XlateRule } from './bridge.js';
 import { XlateContext, type XlateError, type XlateInput } from './context.js';
 import { VLAN_CFI, get, getNum, isIp, isMpls, mark, newKey, set } from './key.js';
+import { TUN_MD_SPACE_WORD } from '../flow/index.js';
 import type { DpAction } from './odp.js';
 import type { TraceNode } from './trace-tree.js';
 
@@ -74,5 +75,8 @@ function finishMask(wc: Uint32Array, base: Uint32Array): void {
   if (getNum(wc, 'vlan_tci')) set(wc, 'vlan_tci', getNum(wc, 'vlan_tci') | VLAN_CFI);
   if (!isMpls(base)) for (const n of ['mpls_label', 'mpls_tc', 'mpls_ttl', 'mpls_bos']) set(wc, n, 0);
   if (!(getNum(base, 'vlan_tci') & VLAN_CFI)) set(wc, 'vlan_tci', 0);
-  if (get(base, 'tun_dst') === 0n) for (const n of ['tun_id', 'tun_src', 'tun_dst']) set(wc, n, 0);
+  if (get(base, 'tun_dst') === 0n) {
+    for (const n of ['tun_id', 'tun_src', 'tun_dst']) set(wc, n, 0);
+    wc.fill(0, TUN_MD_SPACE_WORD(wc.length));
+  }
 }

@@ -71,6 +71,8 @@ test('every field of the table encodes and decodes with NXM and OF1.3/1.4/1.5 co
     const value = f.values ? f.values[f.values.length - 1]! : (1n << BigInt(f.bits)) - 1n;
     const cases: FieldMatch[] = [{ value: f.name === 'in_port' ? 0xfffffffen : value }];
     if (f.maskable) cases.push({ value: 1n, mask: 1n | (1n << BigInt(f.bits - 1)) });
+    // A variable-length field (tun_metadata) decodes with the length it had on the wire.
+    if (f.variable) cases.forEach((c, i) => { cases[i] = { ...c, len: f.bytes }; });
     for (const fm of cases) {
       for (const codec of [nxm, tlvFields(4), tlvFields(5), tlvFields(6)]) {
         const m: Match = { [f.name]: fm };
@@ -148,7 +150,9 @@ const matchA: fc.Arbitrary<Match> = fc.record({
     if (!f) return;
     const all = (1n << BigInt(f.bits)) - 1n;
     const value = seed[i] & all;
-    const fm: FieldMatch = f.maskable && masked[i] ? { value: value & seed[i + 12], mask: seed[i + 12] & ((1n << BigInt(f.bytes * 8)) - 1n) } : { value };
+    const fm0: FieldMatch = f.maskable && masked[i] ? { value: value & seed[i + 12], mask: seed[i + 12] & ((1n << BigInt(f.bytes * 8)) - 1n) } : { value };
+    // A variable-length field (tun_metadata) decodes with the length it had on the wire: 16 bytes here.
+    const fm: FieldMatch = f.variable ? { ...fm0, len: 16 } : fm0;
     const candidate = { ...m, [name]: fm };
     try {
       checkPrerequisites(candidate);

@@ -16,6 +16,8 @@ export interface SubfieldRef {
   readonly field: TextField;
   readonly ofs: number;
   readonly n_bits: number;
+  /** A variable-length field's length in its header (a switch's mapped tun_metadata length); else the field's own. */
+  readonly len?: number;
 }
 
 export type TextAction =
@@ -39,7 +41,11 @@ export type TextAction =
    * `load` when written as load:V->F[a..b] (V is the loaded bits); `as` when decoded
    * from the wire, where OVS prints what came (set_field or reg_load) in any version.
    */
-  | { type: 'set_field'; field: TextField; value: bigint; mask?: bigint; load?: SubfieldRef; as?: 'set_field' | 'load' }
+  | {
+    type: 'set_field'; field: TextField; value: bigint; mask?: bigint; load?: SubfieldRef; as?: 'set_field' | 'load';
+    /** Value bytes of a variable-length field (tun_metadata) as received or as the switch's mapping sets it. */
+    len?: number;
+  }
   | { type: 'move'; src: SubfieldRef; dst: SubfieldRef }
   | { type: 'set_queue'; queue: number }
   | { type: 'group'; group: number }
@@ -465,7 +471,8 @@ function formatValue(f: TextField, v: bigint): string {
     case 'ipv6': return formatIpv6Masked(v, (1n << 128n) - 1n);
     case 'port16': case 'port32': return formatPort(Number(v));
     case 'dec': return String(v);
-    default: return hex(v);
+    // tun_metadata is printed byte-wise (OVS's ds_put_hex): zero is "0".
+    default: return f.bits === 992 ? altHex(v) : hex(v);
   }
 }
 
@@ -475,6 +482,7 @@ function formatMaskedValue(f: TextField, v: bigint, m: bigint): string {
   if (f.format === 'eth') return `${formatEth(v)}/${formatEth(m)}`;
   // A decimal field prints its value in decimal and the mask in hex (OVS's mf_format).
   if (f.format === 'dec') return `${v}/${hex(m)}`;
+  if (f.bits === 992) return `${altHex(v)}/${altHex(m)}`;
   return `${hex(v)}/${hex(m)}`;
 }
 

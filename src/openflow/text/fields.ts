@@ -19,6 +19,7 @@ export const SLOT_BITS: Readonly<Record<string, number>> = {
   tun_erspan_hwid: 8, tun_gtpu_flags: 8, tun_gtpu_msgtype: 8, nsh_flags: 8, nsh_ttl: 8, nsh_mdtype: 8, nsh_np: 8, nsh_spi: 24,
   nsh_si: 8, nsh_c1: 32, nsh_c2: 32, nsh_c3: 32, nsh_c4: 32,
   ...Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`reg${i}`, 32])),
+  ...Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`tun_metadata${i}`, 992])),
 };
 
 export interface TextField {
@@ -61,6 +62,7 @@ export const TEXT_FIELDS: readonly TextField[] = [
   fld('tun_flags', 'tun_flags', 1, 'tun_flags', true, { nxm: 'NXM_NX_TUN_FLAGS' }),
   fld('tun_gbp_id', 'tun_gbp_id', 16, 'dec', true, { nxm: 'NXM_NX_TUN_GBP_ID' }),
   fld('tun_gbp_flags', 'tun_gbp_flags', 8, 'hex', true, { nxm: 'NXM_NX_TUN_GBP_FLAGS' }),
+  ...Array.from({ length: 64 }, (_, i) => fld(`tun_metadata${i}`, `tun_metadata${i}`, 992, 'hex', true, { nxm: `NXM_NX_TUN_METADATA${i}` })),
   // OVS keeps whole bytes/words of the ERSPAN fields (nominally 20, 4, 1 and 6 bits wide).
   fld('tun_erspan_idx', 'tun_erspan_idx', 32, 'hex', true, { nxm: 'NXOXM_ET_ERSPAN_IDX' }),
   fld('tun_erspan_ver', 'tun_erspan_ver', 8, 'dec', true, { nxm: 'NXOXM_ET_ERSPAN_VER' }),

@@ -67,8 +67,16 @@ function writeSlots(slots: FlowSlots, f: TextField, v: SlotValue): void {
  */
 const MASK_IS_VALUE = new Set(['tun_erspan_ver', 'tun_erspan_dir', 'tun_erspan_hwid', 'tun_gtpu_flags', 'tun_gtpu_msgtype']);
 
+/** tun_metadataN: kept even with a zero mask (the option must still be present), and only once per match. */
+const isTunMetadata = (f: TextField): boolean => f.bits === 992;
+
 /** Sets a field's bits (value and mask) in the slots, leaving the slots' other bits alone (mf_set). */
 export function setField(slots: FlowSlots, f: TextField, value: bigint, mask: bigint): void {
+  if (isTunMetadata(f)) {
+    if (slots.has(f.name)) fail(`field ${f.name} set multiple times`);
+    slots.set(f.name, { value: value & mask, mask });
+    return;
+  }
   if (MASK_IS_VALUE.has(f.name)) {
     const v = value & ones(f.bits);
     if (v) slots.set(f.slots[0], { value: v & mask, mask: v });
@@ -165,6 +173,8 @@ export function parseFieldValue(f: TextField, s: string): SlotValue {
     case 'tun_flags':
       return parseFlags(f, s);
     default: {
+      // ovs-ofctl takes an empty value as a zero mask: no match at all, or for tun_metadata the option's presence.
+      if (s === '') return { value: 0n, mask: 0n };
       const [v, m, ...rest] = s.split('/');
       const value = parseInteger(v);
       if (value === undefined) fail(`${s}: bad syntax for ${f.name} value`);
@@ -173,6 +183,7 @@ export function parseFieldValue(f: TextField, s: string): SlotValue {
       if (m === undefined) return { value, mask: all };
       const mask = parseInteger(m);
       if (mask === undefined) fail(`${s}: bad syntax for ${f.name} mask`);
+      if (isTunMetadata(f) && mask > all) fail(`${s}: mask too large for ${fieldBytes(f)}-byte field ${f.name}`);
       if (!f.maskable && (mask & all) !== all) fail(`${s}: invalid mask for field ${f.name}`);
       return { value: value & mask, mask };
     }
@@ -274,7 +285,12 @@ export function slotsToMatch(src: FlowSlots): Match {
         put(f.name, f);
         break;
       default:
-        if (f.slots.length === 1 && f.slots[0] === f.name) put(f.name, f);
+        if (isTunMetadata(f)) {
+          const v = slots.get(f.name);
+          if (v) out[f.name] = v.mask === ones(f.bits) ? { value: v.value } : { value: v.value, mask: v.mask };
+        } else if (f.slots.length === 1 && f.slots[0] === f.name) {
+          put(f.name, f);
+        }
     }
   }
   void byName;
@@ -290,7 +306,8 @@ export function matchToSlots(m: Match): FlowSlots {
     let value = fm.value;
     if (name === 'in_port' && value >= 0xffffff00n) value -= 0xffff0000n;
     const mask = fm.mask ?? ones(f.bits);
-    if (name === 'nw_tos') setField(slots, f, value, 0xfcn);
+    if (isTunMetadata(f)) slots.set(name, { value: value & mask, mask });
+    else if (name === 'nw_tos') setField(slots, f, value, 0xfcn);
     else setField(slots, f, value & mask, mask);
   }
   return slots;
@@ -418,6 +435,10 @@ export function formatMatch(slots: FlowSlots, priority = OFP_DEFAULT_PRIORITY): 
   if (gtpuType) parts.push(`gtpu_msgtype=${gtpuType.value}`);
   const tunFlags = get('tun_flags');
   if (tunFlags && tunFlags.mask & 1n) parts.push(`tun_flags=${formatFlagsMasked(['oam'], tunFlags.value & 1n, tunFlags.mask & 1n)}`);
+  for (let i = 0; i < 64; i++) {
+    const md = get(`tun_metadata${i}`);
+    if (md) parts.push(formatTunMetadata(i, md));
+  }
   be64m('metadata', 'metadata');
   const inPort = get('in_port');
   if (inPort) parts.push(`in_port=${formatPort(Number(inPort.value))}`);
@@ -503,6 +524,21 @@ export function formatMatch(slots: FlowSlots, priority = OFP_DEFAULT_PRIORITY): 
     parts.push(`tcp_flags=${m === 0xfffn ? formatFlags(TCP_FLAG_NAMES, tcpFlags.value, '|') || '0' : formatFlagsMasked(TCP_FLAG_NAMES, tcpFlags.value, m)}`);
   }
   return parts.join(',');
+}
+
+/**
+ * tun_metadataN as ovs-ofctl prints a match it parsed or received (tun_metadata_match_format): value and mask
+ * cut to the fewest bytes holding them; a mask of all ones over those bytes is not shown, and a zero mask
+ * (the option need only be present) shows the bare name.
+ */
+function formatTunMetadata(i: number, v: SlotValue): string {
+  const masked = v.mask !== ones(992);
+  const bytes = (x: bigint) => (x === 0n ? 0 : Math.ceil(x.toString(16).length / 2));
+  const n = Math.max(bytes(v.value), masked ? bytes(v.mask) : 0);
+  const mask = v.mask & ones(8 * n);
+  if (masked && mask === 0n) return `tun_metadata${i}`;
+  const hx = (x: bigint) => (x === 0n ? '0' : `0x${x.toString(16)}`);
+  return `tun_metadata${i}=${hx(v.value)}` + (masked && mask !== ones(8 * n) ? `/${hx(mask)}` : '');
 }
 
 /** The NSH fields as OVS's format_nsh_masked prints them: context words only for an exact MD type 1. */

@@ -139,7 +139,8 @@ export function fieldMatchProtocols(f: TextField, mask: bigint): number {
   const bytes = Math.ceil(f.bits / 8);
   const all = (1n << BigInt(8 * bytes)) - 1n;
   if ((mask & all) === all) return exact;
-  if ((mask & all) === 0n) return P_ANY;
+  // A tun_metadata match with a zero mask still asks for the option to be present.
+  if ((mask & all) === 0n) return f.bits === 992 ? exact : P_ANY;
   if (cidr === bitwise) return cidr;
   return isCidr32(mask >> BigInt(Math.max(0, 8 * bytes - 32))) ? cidr : bitwise;
 }
@@ -152,6 +153,7 @@ export function matchProtocols(matchText: string, slots: FlowSlots): number {
     const f = textField(m[1]);
     if (!f) continue;
     const value = m[2] ?? '';
+    if (value === '' && f.bits === 992) usable &= fieldExactProtocols(f);
     if (value === '') continue;
     const v = parseFieldValue(f, value);
     // Without a "/mask" (or a flag syntax) the field is matched exactly, whatever its meaningful bits.

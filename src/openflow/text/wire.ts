@@ -54,22 +54,22 @@ export function fieldOfHeader(header: number): TextField {
 }
 
 /** The NXM header OVS writes for a text field (NXM code where the field has one, else its OXM code). */
-export function headerOfField(f: TextField): number {
+export function headerOfField(f: TextField, len?: number): number {
   const mf = FIELD_BY_NAME.get(f.tsw ?? f.name);
   if (!mf) throw new RangeError(`${f.name} has no wire code`);
   const c = codeFor(mf, 0);
   // A 4-byte header cannot name an experimenter field (NSH, ERSPAN, GTP-U); the codec's move/learn/multipath carry only those.
   if (c.experimenter !== undefined) throw new RangeError(`${f.name} has an 8-byte experimenter header, which move, learn, multipath and bundle cannot carry`);
-  return ((c.cls << 16) | (c.field << 9) | (c.bytes ?? mf.bytes)) >>> 0;
+  return ((c.cls << 16) | (c.field << 9) | (mf.variable && len !== undefined ? len : c.bytes ?? mf.bytes)) >>> 0;
 }
 
 /** The field's 4-byte OXM header in `version` (OF1.5's copy_field), or null when it only has an 8-byte experimenter one. */
-function oxmHeaderOfField(f: TextField, version: number): number | null {
+function oxmHeaderOfField(f: TextField, version: number, len?: number): number | null {
   const mf = FIELD_BY_NAME.get(f.tsw ?? f.name);
   if (!mf) return null;
   const c = codeFor(mf, version);
   if (c.experimenter !== undefined) return null;
-  return ((c.cls << 16) | (c.field << 9) | (c.bytes ?? mf.bytes)) >>> 0;
+  return ((c.cls << 16) | (c.field << 9) | (mf.variable && len !== undefined ? len : c.bytes ?? mf.bytes)) >>> 0;
 }
 
 function subfield(header: number, ofs: number, n_bits: number): SubfieldRef {
@@ -259,9 +259,10 @@ export function actionFromWire(a: Action, version: number): TextAction {
       if (!f) throw new OfError('OFPBAC_BAD_SET_TYPE', a.field.field);
       let value = a.field.value;
       if (f.format === 'port32' && value >= 0xffffff00n) value -= 0xffff0000n;
+      const len = a.field.len === undefined ? {} : { len: a.field.len };
       return a.field.mask === undefined || a.field.mask === ones(f.bits)
-        ? { type: 'set_field', field: f, value, as: 'set_field' }
-        : { type: 'set_field', field: f, value, mask: a.field.mask, as: 'set_field' };
+        ? { type: 'set_field', field: f, value, as: 'set_field', ...len }
+        : { type: 'set_field', field: f, value, mask: a.field.mask, as: 'set_field', ...len };
     }
     case 'reg_load': {
       const dst = subfieldOfsNbits(a.dst, a.ofs_nbits);
@@ -373,12 +374,13 @@ function unsupported(a: TextAction, p: Protocol): never {
 }
 
 /** The codec's name and value for a text field in a set_field (dl_vlan and friends are vlan_vid/vlan_pcp there). */
-function oxmOf(f: TextField, value: bigint, mask?: bigint): { field: string; value: bigint; mask?: bigint } {
+function oxmOf(f: TextField, value: bigint, mask?: bigint, len?: number): { field: string; value: bigint; mask?: bigint; len?: number } {
   let name = f.tsw ?? f.name;
   if (name === 'dl_vlan') { name = 'vlan_vid'; value |= 0x1000n; }
   if (name === 'dl_vlan_pcp') name = 'vlan_pcp';
   if (f.format === 'port16' || f.format === 'port32') value = BigInt(port32(Number(value), 2));
-  return mask === undefined ? { field: name, value } : { field: name, value, mask };
+  const e = mask === undefined ? { field: name, value } : { field: name, value, mask };
+  return len === undefined ? e : { ...e, len };
 }
 
 /** reg_loads of the runs of ones in `mask` (OVS's set_field_to_nxast). */
@@ -418,13 +420,14 @@ function setFieldToWire(a: Of<TextAction, 'set_field'>, v: number): Act[] {
   const mask = a.load ? ones(a.load.n_bits) << BigInt(a.load.ofs) : a.mask ?? all;
   // OF1.2-1.4 Set-Field cannot carry a mask: a partial one goes out as a load, as OVS's encode_SET_FIELD does.
   if (v >= 6 || (a.as === 'set_field' && (v < 3 || mask === all))) {
-    return [{ type: v >= 3 ? 'set_field' : 'reg_load2', field: oxmOf(a.field, value, mask === all ? undefined : mask) }];
+    return [{ type: v >= 3 ? 'set_field' : 'reg_load2', field: oxmOf(a.field, value, mask === all ? undefined : mask, a.len) }];
   }
-  // An experimenter field has no NXAST_REG_LOAD form: OVS sends NXAST_REG_LOAD2 (an exact set_field in OF1.2+: Set-Field).
+  // An experimenter or variable-length field has no NXAST_REG_LOAD form: OVS sends NXAST_REG_LOAD2 (an exact
+  // set_field in OF1.2+: Set-Field).
   const mf = FIELD_BY_NAME.get(a.field.tsw ?? a.field.name);
-  if (mf && codeFor(mf, 0).experimenter !== undefined) {
-    if (v >= 3 && mask === all && !a.load) return [{ type: 'set_field', field: oxmOf(a.field, value) }];
-    return [{ type: 'reg_load2', field: oxmOf(a.field, value, mask === all ? undefined : mask) }];
+  if (mf && (codeFor(mf, 0).experimenter !== undefined || mf.variable)) {
+    if (v >= 3 && mask === all && !a.load) return [{ type: 'set_field', field: oxmOf(a.field, value, undefined, a.len) }];
+    return [{ type: 'reg_load2', field: oxmOf(a.field, value, mask === all ? undefined : mask, a.len) }];
   }
   if (a.load) return [{ type: 'reg_load', ofs_nbits: ofsNbits(a.load), dst: headerOfField(a.field), value: a.value }];
   if (mask === all) {
@@ -436,7 +439,7 @@ function setFieldToWire(a: Of<TextAction, 'set_field'>, v: number): Act[] {
 }
 
 function subfieldHeader(sf: SubfieldRef): number {
-  return headerOfField(sf.field);
+  return headerOfField(sf.field, sf.len);
 }
 
 function parseNat(text: string): { flags: number; range: NatRange } {
@@ -584,8 +587,8 @@ export function actionToWire(a: TextAction, p: Protocol): Act[] {
     case 'set_field': return setFieldToWire(a, v);
     case 'move': {
       // OF1.5 has a standard copy_field, which OVS uses there (ovs-vswitchd refuses the Nicira form in OF1.5).
-      const src = v >= 6 ? oxmHeaderOfField(a.src.field, v) : null;
-      const dst = v >= 6 ? oxmHeaderOfField(a.dst.field, v) : null;
+      const src = v >= 6 ? oxmHeaderOfField(a.src.field, v, a.src.len) : null;
+      const dst = v >= 6 ? oxmHeaderOfField(a.dst.field, v, a.dst.len) : null;
       if (src !== null && dst !== null) {
         return [{ type: 'copy_field', n_bits: a.src.n_bits, src_offset: a.src.ofs, dst_offset: a.dst.ofs, src, dst }];
       }
