@@ -8,9 +8,14 @@
 // The bridge needs ports p1, p2, p3 (ofport 1-3). "BR" in a step is the
 // target; "DIR" is the directory of the script's input files.
 
+import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { runTool, type RunResult } from './real-ovs.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runTool, type RealOvs, type RunResult } from './real-ovs.js';
+
+/** The built tsw-ofctl. */
+export const TSW_OFCTL = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tsw-ofctl');
 
 export interface Step {
   args: readonly string[];
@@ -269,4 +274,39 @@ export async function runOfctlScript(ofctl: string, target: string, env: NodeJS.
     out.push({ step: step.args.join(' '), code: r.code, stdout: fix(r.stdout), stderr: fix(r.stderr) });
   }
   return out;
+}
+
+/** The steps whose exit status or output differ between two runs, each as both runs' text. */
+export function differingSteps(a: readonly StepResult[], b: readonly StepResult[], names: [string, string]): string[] {
+  const out: string[] = [];
+  a.forEach((x, i) => {
+    const y = b[i]!;
+    if (x.code !== y.code || x.stdout !== y.stdout || x.stderr !== y.stderr) {
+      out.push(`### ${x.step}\n--- ${names[0]}: exit ${x.code}\n${x.stdout}${x.stderr}--- ${names[1]}: exit ${y.code}\n${y.stdout}${y.stderr}`);
+    }
+  });
+  return out;
+}
+
+/**
+ * Runs `steps` with the real ovs-ofctl against `real` (the reference, which
+ * `checkReference` looks at first, so the script is known to show what it is
+ * about), then with ovs-ofctl against `ours` and with tsw-ofctl against both,
+ * on bridge br0; each run must print and exit as the reference does.
+ */
+export async function assertSameAsOvs(o: {
+  real: RealOvs; ours: RealOvs; versionArgs: readonly string[]; dir: string; steps: readonly Step[];
+  checkReference: (reference: readonly StepResult[]) => void;
+}): Promise<void> {
+  const reference = await runOfctlScript('ovs-ofctl', 'br0', o.real.env, o.versionArgs, o.dir, o.steps);
+  o.checkReference(reference);
+  const runs: [string, StepResult[]][] = [
+    ['ovs-ofctl, tsw-vswitchd', await runOfctlScript('ovs-ofctl', 'br0', o.ours.env, o.versionArgs, o.dir, o.steps)],
+    ['tsw-ofctl, tsw-vswitchd', await runOfctlScript(TSW_OFCTL, 'br0', o.ours.env, o.versionArgs, o.dir, o.steps)],
+    ['tsw-ofctl, ovs-vswitchd', await runOfctlScript(TSW_OFCTL, 'br0', o.real.env, o.versionArgs, o.dir, o.steps)],
+  ];
+  for (const [name, results] of runs) {
+    const diffs = differingSteps(reference, results, ['ovs-ofctl, ovs-vswitchd', name]);
+    assert.equal(diffs.length, 0, `${name}: ${diffs.length} steps differ:\n${diffs.slice(0, 10).join('\n')}`);
+  }
 }

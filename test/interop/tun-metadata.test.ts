@@ -13,11 +13,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runOfctlScript, type Step, type StepResult } from './ofctl-script.js';
+import { assertSameAsOvs, type Step } from './ofctl-script.js';
 import { realOvsMissing, startRealOvs, type RealOvs } from './real-ovs.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TSW_OFCTL = join(ROOT, 'bin', 'tsw-ofctl');
 const missing = realOvsMissing()
   ?? (existsSync(join(ROOT, 'dist', 'vswitchd', 'main.js')) && existsSync(join(ROOT, 'dist', 'cli', 'ofctl', 'main.js'))
     ? null : 'tsw is not built (npm run build)');
@@ -76,17 +75,6 @@ const SCRIPT: readonly Step[] = [
   s('dump-tlv-map', 'BR'),
 ];
 
-function differing(a: readonly StepResult[], b: readonly StepResult[], names: [string, string]): string[] {
-  const out: string[] = [];
-  a.forEach((x, i) => {
-    const y = b[i]!;
-    if (x.code !== y.code || x.stdout !== y.stdout || x.stderr !== y.stderr) {
-      out.push(`### ${x.step}\n--- ${names[0]}: exit ${x.code}\n${x.stdout}${x.stderr}--- ${names[1]}: exit ${y.code}\n${y.stdout}${y.stderr}`);
-    }
-  });
-  return out;
-}
-
 describe(`tun_metadata flows through ovs-ofctl and tsw-ofctl, ovs-vswitchd and tsw-vswitchd (${SCRIPT.length} commands per version)`,
   { skip: missing ?? false }, () => {
     let real: RealOvs;
@@ -109,22 +97,16 @@ describe(`tun_metadata flows through ovs-ofctl and tsw-ofctl, ovs-vswitchd and t
     for (const version of ['OpenFlow10', 'OpenFlow13', 'OpenFlow15']) {
       test(`-O ${version}: the same texts and exit statuses from both switches and both tools`, { timeout: 300_000 }, async () => {
         const args = ['-O', version];
-        const reference = await runOfctlScript('ovs-ofctl', 'br0', real.env, args, dir, SCRIPT);
-        // The reference itself shows what the script is about.
-        const text = reference.map((r) => r.stdout + r.stderr).join('');
-        for (const e of ['NXFMFC_INVALID_TLV_FIELD', 'NXTTMFC_INVALID_TLV_DEL', 'OFPBAC_BAD_SET_LEN', 'tun_metadata0=0x1234567 ', 'set_field:0x1/0xffff->tun_metadata1']) {
-          assert.ok(text.includes(e), `the reference run shows ${e}`);
-        }
-
-        const runs: [string, StepResult[]][] = [
-          ['ovs-ofctl, tsw-vswitchd', await runOfctlScript('ovs-ofctl', 'br0', ours.env, args, dir, SCRIPT)],
-          ['tsw-ofctl, tsw-vswitchd', await runOfctlScript(TSW_OFCTL, 'br0', ours.env, args, dir, SCRIPT)],
-          ['tsw-ofctl, ovs-vswitchd', await runOfctlScript(TSW_OFCTL, 'br0', real.env, args, dir, SCRIPT)],
-        ];
-        for (const [name, results] of runs) {
-          const diffs = differing(reference, results, ['ovs-ofctl, ovs-vswitchd', name]);
-          assert.equal(diffs.length, 0, `${name}: ${diffs.length} steps differ:\n${diffs.slice(0, 10).join('\n')}`);
-        }
+        await assertSameAsOvs({
+          real, ours, versionArgs: args, dir, steps: SCRIPT,
+          checkReference: (reference) => {
+            // The reference itself shows what the script is about.
+            const text = reference.map((r) => r.stdout + r.stderr).join('');
+            for (const e of ['NXFMFC_INVALID_TLV_FIELD', 'NXTTMFC_INVALID_TLV_DEL', 'OFPBAC_BAD_SET_LEN', 'tun_metadata0=0x1234567 ', 'set_field:0x1/0xffff->tun_metadata1']) {
+              assert.ok(text.includes(e), `the reference run shows ${e}`);
+            }
+          },
+        });
       });
     }
   });
